@@ -1,0 +1,95 @@
+/**
+ * Assembles the server: opens the store, builds the fastify app with its route plugins,
+ * and replays the WAL after the listener is up so /ready can say 503 meanwhile.
+ */
+import Fastify, { type FastifyInstance } from 'fastify';
+import { join } from 'node:path';
+import type { ServerConfig } from './config.js';
+import { Distributor } from './ingest/distributor.js';
+import type { ServerContext } from './http/context.js';
+import { installErrorHandler } from './http/errors.js';
+import { labelRoutes } from './http/labels.js';
+import { pushRoutes } from './http/push.js';
+import { seriesRoutes } from './http/series.js';
+import { statusRoutes } from './http/status.js';
+import { registerTenantHook } from './http/tenant.js';
+import { ServerMetrics } from './metrics.js';
+import { Store } from './store/store.js';
+
+export interface SkaldServer {
+  app: FastifyInstance;
+  context: ServerContext;
+  /** Replays the WAL; the server accepts pushes and queries once it resolves. */
+  ready: Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface ServerOptions {
+  config: ServerConfig;
+  logger?: boolean;
+}
+
+export function createServer({ config, logger = false }: ServerOptions): SkaldServer {
+  const metrics = new ServerMetrics();
+  const ingester = config.ingester;
+  const store = new Store(
+    {
+      dataDir: config.common.path_prefix,
+      blockSize: ingester.chunk_block_size,
+      chunkTargetSize: ingester.chunk_target_size,
+      chunkIdleMs: ingester.chunk_idle_period,
+      maxChunkAgeMs: ingester.max_chunk_age,
+      checkpointMs: ingester.wal.checkpoint_duration,
+      retentionMs: config.limits_config.retention_period,
+      compactionIntervalMs: config.compactor.compaction_interval,
+      wal: { sync: ingester.wal.sync, syncPeriodMs: ingester.wal.sync_period, segmentSize: ingester.wal.segment_size },
+    },
+    metrics.storeObserver(),
+  );
+  const distributor = new Distributor(store, config.limits_config, config.distributor.max_recv_msg_size, metrics);
+  const context: ServerContext = { config, store, distributor, metrics, readiness: { ready: false } };
+
+  const app = Fastify({ logger, bodyLimit: config.distributor.max_recv_msg_size });
+  // Push bodies are decoded by the push route itself; everything else here is a form.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
+    done(null, new URLSearchParams(body as string));
+  });
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+  installErrorHandler(app);
+  registerTenantHook(app, config.auth_enabled);
+  app.register(async (scope) => {
+    pushRoutes(scope, context);
+    labelRoutes(scope, context);
+    seriesRoutes(scope, context);
+    statusRoutes(scope, context);
+  });
+
+  const ready = store
+    .replay((seq, payload) => {
+      distributor.replay(seq, payload, Date.now());
+      metrics.walReplayedRecords.inc();
+    })
+    .then((summary) => {
+      if (summary.corruptSegments.length > 0) app.log.warn({ segments: summary.corruptSegments }, 'WAL segments ended in a torn record');
+      context.readiness.ready = true;
+    });
+
+  let closed = false;
+  return {
+    app,
+    context,
+    ready,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await app.close();
+      await ready.catch(() => undefined);
+      store.close();
+    },
+  };
+}
+
+export function dataDirFile(config: ServerConfig, ...parts: string[]): string {
+  return join(config.common.path_prefix, ...parts);
+}

@@ -1,0 +1,213 @@
+/**
+ * The server's YAML configuration. Keys follow Loki's configuration file so that a Loki
+ * user can carry settings over; every key is checked, and an unknown key or a bad value
+ * stops the server at start with the key's path and the reason.
+ */
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { parseByteSize, parseDurationMs } from './units.js';
+
+export interface LimitsConfig {
+  ingestion_rate_mb: number;
+  ingestion_burst_size_mb: number;
+  per_stream_rate_limit: number;
+  per_stream_rate_limit_burst: number;
+  max_line_size: number;
+  max_line_size_truncate: boolean;
+  max_label_name_length: number;
+  max_label_value_length: number;
+  max_label_names_per_series: number;
+  max_global_streams_per_user: number;
+  reject_old_samples: boolean;
+  reject_old_samples_max_age: number;
+  creation_grace_period: number;
+  retention_period: number;
+  max_entries_limit_per_query: number;
+  max_query_series: number;
+  max_query_length: number;
+  query_timeout: number;
+}
+
+export type WalSyncMode = 'batch' | 'interval';
+
+export interface ServerConfig {
+  auth_enabled: boolean;
+  server: { http_listen_address: string; http_listen_port: number };
+  common: { path_prefix: string };
+  distributor: { max_recv_msg_size: number };
+  ingester: {
+    chunk_block_size: number;
+    chunk_target_size: number;
+    chunk_idle_period: number;
+    max_chunk_age: number;
+    wal: { sync: WalSyncMode; sync_period: number; checkpoint_duration: number; segment_size: number };
+  };
+  compactor: { compaction_interval: number };
+  limits_config: LimitsConfig;
+}
+
+/** Thrown for a configuration that cannot be used; the message names the key and the reason. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+type FieldKind = 'bool' | 'int' | 'float' | 'duration' | 'bytes' | 'string' | 'port' | WalSyncMode[];
+interface Section { [key: string]: FieldKind | Section }
+
+// Durations are held in milliseconds, sizes in bytes.
+const SCHEMA: Section = {
+  auth_enabled: 'bool',
+  server: { http_listen_address: 'string', http_listen_port: 'port' },
+  common: { path_prefix: 'string' },
+  distributor: { max_recv_msg_size: 'bytes' },
+  ingester: {
+    chunk_block_size: 'bytes',
+    chunk_target_size: 'bytes',
+    chunk_idle_period: 'duration',
+    max_chunk_age: 'duration',
+    wal: { sync: ['batch', 'interval'], sync_period: 'duration', checkpoint_duration: 'duration', segment_size: 'bytes' },
+  },
+  compactor: { compaction_interval: 'duration' },
+  limits_config: {
+    ingestion_rate_mb: 'float',
+    ingestion_burst_size_mb: 'float',
+    per_stream_rate_limit: 'bytes',
+    per_stream_rate_limit_burst: 'bytes',
+    max_line_size: 'bytes',
+    max_line_size_truncate: 'bool',
+    max_label_name_length: 'int',
+    max_label_value_length: 'int',
+    max_label_names_per_series: 'int',
+    max_global_streams_per_user: 'int',
+    reject_old_samples: 'bool',
+    reject_old_samples_max_age: 'duration',
+    creation_grace_period: 'duration',
+    retention_period: 'duration',
+    max_entries_limit_per_query: 'int',
+    max_query_series: 'int',
+    max_query_length: 'duration',
+    query_timeout: 'duration',
+  },
+};
+
+/** Loki's defaults (docs/sources/shared/configuration.md), except where noted. */
+export function defaultConfig(): ServerConfig {
+  return {
+    auth_enabled: false,
+    server: { http_listen_address: '127.0.0.1', http_listen_port: 3100 },
+    common: { path_prefix: './data' },
+    distributor: { max_recv_msg_size: 100 * 1024 * 1024 },
+    ingester: {
+      chunk_block_size: 262_144,
+      chunk_target_size: 1_572_864,
+      chunk_idle_period: 30 * 60_000,
+      max_chunk_age: 2 * 3_600_000,
+      // Skald's WAL: `sync` chooses fsync per acknowledged batch or every `sync_period`;
+      // either way a write is in the OS before the 204, so it survives kill -9.
+      wal: { sync: 'interval', sync_period: 1000, checkpoint_duration: 5 * 60_000, segment_size: 64 * 1024 * 1024 },
+    },
+    compactor: { compaction_interval: 10 * 60_000 },
+    limits_config: {
+      ingestion_rate_mb: 4,
+      ingestion_burst_size_mb: 6,
+      per_stream_rate_limit: 3 * 1024 * 1024,
+      per_stream_rate_limit_burst: 15 * 1024 * 1024,
+      max_line_size: 256 * 1024,
+      max_line_size_truncate: false,
+      max_label_name_length: 1024,
+      max_label_value_length: 2048,
+      max_label_names_per_series: 15,
+      max_global_streams_per_user: 5000,
+      reject_old_samples: true,
+      reject_old_samples_max_age: 7 * 86_400_000,
+      creation_grace_period: 10 * 60_000,
+      retention_period: 0,
+      max_entries_limit_per_query: 5000,
+      max_query_series: 500,
+      max_query_length: 721 * 3_600_000,
+      query_timeout: 60_000,
+    },
+  };
+}
+
+function convert(kind: FieldKind, value: unknown, path: string): unknown {
+  const fail = (reason: string): never => {
+    throw new ConfigError(`${path}: ${reason} (got ${JSON.stringify(value)})`);
+  };
+  if (Array.isArray(kind)) {
+    if (typeof value !== 'string' || !kind.includes(value as WalSyncMode)) fail(`must be one of ${kind.join(', ')}`);
+    return value;
+  }
+  switch (kind) {
+    case 'bool':
+      if (typeof value !== 'boolean') fail('must be true or false');
+      return value;
+    case 'string':
+      if (typeof value !== 'string' || value.length === 0) fail('must be a non-empty string');
+      return value;
+    case 'int':
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) fail('must be a whole number ≥ 0');
+      return value;
+    case 'port':
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 65535) fail('must be a port number 0–65535');
+      return value;
+    case 'float':
+      if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) fail('must be a number ≥ 0');
+      return value;
+    case 'duration': {
+      const ms = typeof value === 'string' ? parseDurationMs(value) : value === 0 ? 0 : undefined;
+      if (ms === undefined) fail('invalid duration, expected e.g. 30s, 10m, 1h30m, 1w');
+      return ms;
+    }
+    case 'bytes': {
+      const bytes = typeof value === 'string' || typeof value === 'number' ? parseByteSize(value) : undefined;
+      if (bytes === undefined) fail('invalid size, expected bytes or e.g. 256KB, 3MB');
+      return bytes;
+    }
+  }
+}
+
+function applySection(target: Record<string, unknown>, schema: Section, input: unknown, path: string): void {
+  if (input === null || input === undefined) return;
+  if (typeof input !== 'object' || Array.isArray(input)) {
+    throw new ConfigError(`${path || 'top level'}: must be a mapping (got ${JSON.stringify(input)})`);
+  }
+  for (const [key, value] of Object.entries(input)) {
+    const keyPath = path ? `${path}.${key}` : key;
+    const kind = schema[key];
+    if (kind === undefined) throw new ConfigError(`${keyPath}: unknown key`);
+    if (typeof kind === 'object' && !Array.isArray(kind)) {
+      applySection(target[key] as Record<string, unknown>, kind, value, keyPath);
+    } else {
+      target[key] = convert(kind, value, keyPath);
+    }
+  }
+}
+
+/** Merges a parsed YAML document over the defaults, checking every key. */
+export function configFromObject(input: unknown): ServerConfig {
+  const config = defaultConfig();
+  applySection(config as unknown as Record<string, unknown>, SCHEMA, input, '');
+  return config;
+}
+
+export function loadConfigFile(file: string): ServerConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read config file ${file}: ${(err as Error).message}`);
+  }
+  let document: unknown;
+  try {
+    document = parseYaml(text);
+  } catch (err) {
+    throw new ConfigError(`${file}: invalid YAML: ${(err as Error).message}`);
+  }
+  try {
+    return configFromObject(document);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new ConfigError(`${file}: ${err.message}`);
+    throw err;
+  }
+}

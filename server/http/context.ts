@@ -1,0 +1,24 @@
+/** What every route plugin is given: the configuration and the running components. */
+import type { FastifyRequest } from 'fastify';
+import type { ServerConfig } from '../config.js';
+import type { Distributor } from '../ingest/distributor.js';
+import type { ServerMetrics } from '../metrics.js';
+import type { Store } from '../store/store.js';
+
+export interface ServerContext {
+  config: ServerConfig;
+  store: Store;
+  distributor: Distributor;
+  metrics: ServerMetrics;
+  /** False until the WAL has been replayed. */
+  readiness: { ready: boolean };
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The tenant this request acts for (`fake` when auth is off). */
+    tenant: string;
+  }
+}
+
+export type { FastifyRequest };

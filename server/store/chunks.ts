@@ -1,0 +1,169 @@
+/**
+ * Chunks and their blocks in SQLite. A chunk groups a stream's consecutive blocks until
+ * it is full, idle or old; each block is written as soon as it is cut (so the head is
+ * the only unpersisted part of a stream) and carries its own time range, so a query
+ * picks blocks by time before reading or decompressing any of them.
+ */
+import { crc32 } from 'node:zlib';
+import snappy from 'snappyjs';
+import type { Db } from './schema.js';
+
+export interface BlockRef {
+  id: number;
+  minTs: bigint;
+  maxTs: bigint;
+  entries: number;
+  rawBytes: number;
+}
+
+export interface ChunkRow {
+  id: number;
+  streamId: number;
+  minTs: bigint;
+  maxTs: bigint;
+  entries: number;
+  rawBytes: number;
+  storedBytes: number;
+  blocks: number;
+  openedAt: number;
+}
+
+export interface StoredBlock {
+  chunkId: number;
+  streamId: number;
+  minTs: bigint;
+  maxTs: bigint;
+  entries: number;
+  rawBytes: number;
+  storedBytes: number;
+}
+
+export class ChunkCorruptError extends Error {
+  override readonly name = 'ChunkCorruptError';
+}
+
+export class ChunkStore {
+  private readonly insertChunk;
+  private readonly growChunk;
+  private readonly markClosed;
+  private readonly insertBlock;
+  private readonly selectBlocks;
+  private readonly selectBlockData;
+  private readonly selectOpenChunks;
+  private readonly selectChunksInRange;
+  private readonly selectExpired;
+  private readonly deleteChunkRows;
+  private readonly deleteChunkBlocks;
+  private readonly countStreamChunks;
+
+  constructor(db: Db) {
+    this.insertChunk = db.prepare(
+      'INSERT INTO chunks (stream_id, min_ts, max_ts, entries, raw_bytes, stored_bytes, blocks, opened_at) VALUES (?, ?, ?, 0, 0, 0, 0, ?)',
+    );
+    this.growChunk = db.prepare(
+      `UPDATE chunks SET min_ts = min(min_ts, ?), max_ts = max(max_ts, ?), entries = entries + ?,
+         raw_bytes = raw_bytes + ?, stored_bytes = stored_bytes + ?, blocks = blocks + 1 WHERE id = ?`,
+    );
+    this.markClosed = db.prepare('UPDATE chunks SET closed = 1 WHERE id = ?');
+    this.insertBlock = db.prepare(
+      'INSERT INTO blocks (chunk_id, stream_id, min_ts, max_ts, entries, raw_bytes, crc, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    this.selectBlocks = db
+      .prepare(
+        `SELECT id, min_ts AS minTs, max_ts AS maxTs, entries, raw_bytes AS rawBytes FROM blocks
+         WHERE stream_id = ? AND max_ts >= ? AND min_ts < ? ORDER BY min_ts, id`,
+      )
+      .safeIntegers(true);
+    this.selectBlockData = db.prepare('SELECT crc, data FROM blocks WHERE id = ?');
+    this.selectOpenChunks = db
+      .prepare(
+        `SELECT id, stream_id AS streamId, min_ts AS minTs, max_ts AS maxTs, entries, raw_bytes AS rawBytes,
+           stored_bytes AS storedBytes, blocks, opened_at AS openedAt FROM chunks WHERE closed = 0`,
+      )
+      .safeIntegers(true);
+    this.selectChunksInRange = db
+      .prepare(
+        `SELECT id, stream_id AS streamId, min_ts AS minTs, max_ts AS maxTs, entries, raw_bytes AS rawBytes,
+           stored_bytes AS storedBytes, blocks, opened_at AS openedAt FROM chunks
+         WHERE stream_id = ? AND max_ts >= ? AND min_ts < ?`,
+      )
+      .safeIntegers(true);
+    this.selectExpired = db.prepare('SELECT id, stream_id AS streamId FROM chunks WHERE max_ts < ? AND closed = 1');
+    this.deleteChunkRows = db.prepare('DELETE FROM chunks WHERE id = ?');
+    this.deleteChunkBlocks = db.prepare('DELETE FROM blocks WHERE chunk_id = ?');
+    this.countStreamChunks = db.prepare('SELECT count(*) FROM chunks WHERE stream_id = ?').pluck();
+  }
+
+  openChunk(streamId: number, minTs: bigint, openedAtMs: number): number {
+    return Number(this.insertChunk.run(streamId, minTs, minTs, openedAtMs).lastInsertRowid);
+  }
+
+  /** Compresses and stores one uncompressed block; returns what was stored. */
+  appendBlock(chunkId: number, streamId: number, bytes: Uint8Array, minTs: bigint, maxTs: bigint, entries: number): StoredBlock {
+    const compressed = Buffer.from(snappy.compress(bytes));
+    this.insertBlock.run(chunkId, streamId, minTs, maxTs, entries, bytes.byteLength, crc32(compressed), compressed);
+    this.growChunk.run(minTs, maxTs, entries, bytes.byteLength, compressed.byteLength, chunkId);
+    return { chunkId, streamId, minTs, maxTs, entries, rawBytes: bytes.byteLength, storedBytes: compressed.byteLength };
+  }
+
+  closeChunk(chunkId: number): void {
+    this.markClosed.run(chunkId);
+  }
+
+  openChunks(): ChunkRow[] {
+    return (this.selectOpenChunks.all() as Array<Record<string, bigint>>).map(toChunkRow);
+  }
+
+  chunksInRange(streamId: number, start: bigint, end: bigint): ChunkRow[] {
+    return (this.selectChunksInRange.all(streamId, start, end) as Array<Record<string, bigint>>).map(toChunkRow);
+  }
+
+  /** Blocks of a stream overlapping [start, end), in ascending order of their first entry. */
+  blocksInRange(streamId: number, start: bigint, end: bigint): BlockRef[] {
+    return (this.selectBlocks.all(streamId, start, end) as Array<Record<string, bigint>>).map((row) => ({
+      id: Number(row['id']),
+      minTs: row['minTs']!,
+      maxTs: row['maxTs']!,
+      entries: Number(row['entries']),
+      rawBytes: Number(row['rawBytes']),
+    }));
+  }
+
+  /** Reads, checks and decompresses one block. */
+  readBlock(id: number): Uint8Array {
+    const row = this.selectBlockData.get(id) as { crc: number; data: Buffer } | undefined;
+    if (row === undefined) throw new ChunkCorruptError(`block ${id} is missing`);
+    if (crc32(row.data) !== row.crc) throw new ChunkCorruptError(`block ${id} fails its checksum`);
+    return snappy.uncompress(row.data);
+  }
+
+  /** Deletes closed chunks whose newest entry is before `cutoff`; returns the stream ids touched. */
+  deleteChunksBefore(cutoff: bigint): { chunks: number; streams: Set<number> } {
+    const expired = this.selectExpired.all(cutoff) as Array<{ id: number; streamId: number }>;
+    const streams = new Set<number>();
+    for (const { id, streamId } of expired) {
+      this.deleteChunkBlocks.run(id);
+      this.deleteChunkRows.run(id);
+      streams.add(streamId);
+    }
+    return { chunks: expired.length, streams };
+  }
+
+  chunkCount(streamId: number): number {
+    return this.countStreamChunks.get(streamId) as number;
+  }
+}
+
+function toChunkRow(row: Record<string, bigint>): ChunkRow {
+  return {
+    id: Number(row['id']),
+    streamId: Number(row['streamId']),
+    minTs: row['minTs']!,
+    maxTs: row['maxTs']!,
+    entries: Number(row['entries']),
+    rawBytes: Number(row['rawBytes']),
+    storedBytes: Number(row['storedBytes']),
+    blocks: Number(row['blocks']),
+    openedAt: Number(row['openedAt']),
+  };
+}

@@ -1,0 +1,359 @@
+/**
+ * The store: streams in memory (heads), the WAL, the SQLite index and chunks, and the
+ * background work that cuts blocks and chunks, truncates the WAL and applies retention.
+ * The ingest path appends to heads and commits through here; the query engine reads
+ * through `selectStreams` and `readEntries`.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { compileMatcher, type LabelMatcher } from '../../logql/index.js';
+import { parseLabelString } from '../../proto/index.js';
+import { EntryBatch, decodeBlock, mergeBatches } from './block.js';
+import { ChunkStore, type BlockRef } from './chunks.js';
+import { LabelIndex, type LabelPairs } from './index.js';
+import { openDatabase, type Db } from './schema.js';
+import { MemStream } from './stream.js';
+import { Wal, type ReplaySummary, type WalOptions } from './wal.js';
+
+export interface StoreOptions {
+  dataDir: string;
+  blockSize: number;
+  chunkTargetSize: number;
+  chunkIdleMs: number;
+  maxChunkAgeMs: number;
+  /** A head is cut into a block once its oldest entry has waited this long, bounding the WAL. */
+  checkpointMs: number;
+  retentionMs: number;
+  compactionIntervalMs: number;
+  wal: WalOptions;
+}
+
+/** Counters the store reports to /metrics. */
+export interface StoreObserver {
+  chunkClosed(reason: 'full' | 'idle' | 'max_age' | 'shutdown'): void;
+  blockCut(rawBytes: number, storedBytes: number): void;
+  chunksDeleted(count: number): void;
+}
+
+const NO_OBSERVER: StoreObserver = { chunkClosed() {}, blockCut() {}, chunksDeleted() {} };
+
+export type Direction = 'forward' | 'backward';
+
+interface BatchSource {
+  minTs: bigint;
+  maxTs: bigint;
+  load(): EntryBatch;
+}
+
+export class Store {
+  readonly db: Db;
+  private readonly index: LabelIndex;
+  private readonly chunks: ChunkStore;
+  private readonly wal: Wal;
+  private readonly byId = new Map<number, MemStream>();
+  private readonly byKey = new Map<string, MemStream>();
+  private timers: NodeJS.Timeout[] = [];
+  private lastCompactionMs = Date.now();
+
+  constructor(private readonly options: StoreOptions, private readonly observer: StoreObserver = NO_OBSERVER) {
+    mkdirSync(options.dataDir, { recursive: true });
+    this.db = openDatabase(join(options.dataDir, 'index.db'));
+    this.index = new LabelIndex(this.db);
+    this.chunks = new ChunkStore(this.db);
+    this.wal = new Wal(join(options.dataDir, 'wal'), options.wal);
+    const now = Date.now();
+    for (const row of this.index.allStreams()) {
+      const stream = new MemStream(row.id, row.tenant, row.labels, parseLabelString(row.labels), row.flushedWalSeq);
+      this.byId.set(row.id, stream);
+      this.byKey.set(streamKey(row.tenant, row.labels), stream);
+    }
+    for (const chunk of this.chunks.openChunks()) {
+      const stream = this.byId.get(chunk.streamId);
+      if (stream === undefined) continue;
+      stream.chunkId = chunk.id;
+      stream.chunkOpenedAtMs = chunk.openedAt;
+      stream.chunkStoredBytes = chunk.storedBytes;
+      stream.lastAppendMs = now;
+    }
+  }
+
+  /**
+   * Replays the WAL through `apply` (which re-appends the entries, skipping those a
+   * stream has already flushed), then starts accepting writes and the background work.
+   */
+  async replay(apply: (seq: number, payload: Buffer) => void): Promise<ReplaySummary> {
+    const summary = await this.wal.replay(apply);
+    this.wal.start();
+    this.timers.push(setInterval(() => this.tick(Date.now()), 1000));
+    for (const timer of this.timers) timer.unref();
+    return summary;
+  }
+
+  // ---- write path -------------------------------------------------------------------
+
+  stream(tenant: string, labels: string): MemStream | undefined {
+    return this.byKey.get(streamKey(tenant, labels));
+  }
+
+  createStream(tenant: string, labels: string, pairs: LabelPairs): MemStream {
+    const id = this.index.createStream(tenant, labels, pairs);
+    const stream = new MemStream(id, tenant, labels, pairs, 0);
+    this.byId.set(id, stream);
+    this.byKey.set(streamKey(tenant, labels), stream);
+    return stream;
+  }
+
+  activeStreamCount(tenant?: string): number {
+    let count = 0;
+    for (const stream of this.byId.values()) if (stream.active && (tenant === undefined || stream.tenant === tenant)) count++;
+    return count;
+  }
+
+  get maxChunkAgeMs(): number {
+    return this.options.maxChunkAgeMs;
+  }
+
+  /** The sequence number the next WAL record will get: entries appended now belong to it. */
+  get nextWalSeq(): number {
+    return this.wal.nextSeq;
+  }
+
+  appendWal(payload: Uint8Array[]): number {
+    return this.wal.append(payload);
+  }
+
+  syncWal(): Promise<void> {
+    return this.wal.sync();
+  }
+
+  get walSyncPerBatch(): boolean {
+    return this.wal.syncPerBatch;
+  }
+
+  /**
+   * Called after the entries of WAL record `seq` were appended to `touched` streams'
+   * heads. Blocks are cut only here, between records, so a block never holds part of a
+   * record and `flushedWalSeq` stays exact.
+   */
+  commit(seq: number, touched: readonly MemStream[], nowMs: number): void {
+    for (const stream of touched) {
+      if (stream.head.empty) continue;
+      if (stream.headFirstWalSeq === 0) {
+        stream.headFirstWalSeq = seq;
+        stream.headStartedMs = nowMs;
+      }
+      stream.lastWalSeq = seq;
+      stream.lastAppendMs = nowMs;
+      if (stream.head.bytes >= this.options.blockSize) this.cutHead(stream, nowMs);
+    }
+  }
+
+  private cutHead(stream: MemStream, nowMs: number): void {
+    if (stream.head.empty) return;
+    const cut = stream.head.cut();
+    const flushedSeq = stream.lastWalSeq;
+    const stored = this.db.transaction(() => {
+      if (stream.chunkId === 0) {
+        stream.chunkId = this.chunks.openChunk(stream.id, cut.minTs, nowMs);
+        stream.chunkOpenedAtMs = nowMs;
+        stream.chunkStoredBytes = 0;
+      }
+      const block = this.chunks.appendBlock(stream.chunkId, stream.id, cut.bytes, cut.minTs, cut.maxTs, cut.count);
+      this.index.setFlushedWalSeq(stream.id, flushedSeq);
+      return block;
+    })();
+    stream.flushedWalSeq = flushedSeq;
+    stream.headFirstWalSeq = 0;
+    stream.chunkStoredBytes += stored.storedBytes;
+    this.observer.blockCut(stored.rawBytes, stored.storedBytes);
+    if (stream.chunkStoredBytes >= this.options.chunkTargetSize) this.closeChunk(stream, 'full');
+  }
+
+  private closeChunk(stream: MemStream, reason: 'full' | 'idle' | 'max_age' | 'shutdown'): void {
+    if (stream.chunkId === 0) return;
+    this.chunks.closeChunk(stream.chunkId);
+    stream.chunkId = 0;
+    stream.chunkStoredBytes = 0;
+    this.observer.chunkClosed(reason);
+  }
+
+  // ---- background work --------------------------------------------------------------
+
+  /** Cuts idle and old chunks, persists heads that pin the WAL, truncates it, applies retention. */
+  tick(nowMs: number): void {
+    let oldestPinnedSeq = this.wal.nextSeq;
+    for (const stream of this.byId.values()) {
+      if (!stream.active) continue;
+      if (nowMs - stream.lastAppendMs >= this.options.chunkIdleMs) {
+        this.cutHead(stream, nowMs);
+        this.closeChunk(stream, 'idle');
+      } else if (stream.chunkId !== 0 && nowMs - stream.chunkOpenedAtMs >= this.options.maxChunkAgeMs) {
+        this.cutHead(stream, nowMs);
+        this.closeChunk(stream, 'max_age');
+      } else if (!stream.head.empty && nowMs - stream.headStartedMs >= this.options.checkpointMs) {
+        this.cutHead(stream, nowMs);
+      }
+      if (!stream.head.empty && stream.headFirstWalSeq > 0 && stream.headFirstWalSeq < oldestPinnedSeq) {
+        oldestPinnedSeq = stream.headFirstWalSeq;
+      }
+    }
+    this.truncateWal(oldestPinnedSeq);
+    if (this.options.retentionMs > 0 && nowMs - this.lastCompactionMs >= this.options.compactionIntervalMs) {
+      this.applyRetention(nowMs);
+    }
+  }
+
+  private truncateWal(beforeSeq: number): void {
+    if (!this.wal.hasSegmentsBefore(beforeSeq)) return;
+    // The blocks that make those segments redundant must be on disk first.
+    this.db.pragma('wal_checkpoint(FULL)');
+    this.wal.truncateBefore(beforeSeq);
+  }
+
+  /** Deletes whole chunks whose newest entry is older than the retention period. */
+  applyRetention(nowMs: number): number {
+    this.lastCompactionMs = nowMs;
+    const cutoff = BigInt(nowMs - this.options.retentionMs) * 1_000_000n;
+    const deleted = this.db.transaction(() => {
+      const result = this.chunks.deleteChunksBefore(cutoff);
+      for (const streamId of result.streams) {
+        const stream = this.byId.get(streamId);
+        if (stream !== undefined && !stream.active && this.chunks.chunkCount(streamId) === 0) {
+          this.index.deleteStream(streamId);
+          this.byId.delete(streamId);
+          this.byKey.delete(streamKey(stream.tenant, stream.labels));
+        }
+      }
+      return result.chunks;
+    })();
+    this.observer.chunksDeleted(deleted);
+    return deleted;
+  }
+
+  /** Clean shutdown: every head becomes a block, every chunk is closed, the WAL is emptied. */
+  close(): void {
+    for (const timer of this.timers) clearInterval(timer);
+    this.timers = [];
+    const now = Date.now();
+    for (const stream of this.byId.values()) {
+      this.cutHead(stream, now);
+      this.closeChunk(stream, 'shutdown');
+    }
+    this.truncateWal(this.wal.nextSeq);
+    this.wal.close();
+    this.db.close();
+  }
+
+  // ---- read path --------------------------------------------------------------------
+
+  /** Streams of `tenant` matching every matcher that hold entries in [start, end). */
+  selectStreams(tenant: string, matchers: readonly LabelMatcher[], start: bigint, end: bigint): MemStream[] {
+    const predicates = matchers.map((m) => ({ name: m.name, test: compileMatcher(m) }));
+    const out: MemStream[] = [];
+    for (const id of this.candidateIds(tenant, matchers)) {
+      const stream = this.byId.get(id);
+      if (stream === undefined || stream.tenant !== tenant) continue;
+      if (!predicates.every((p) => p.test(stream.labelMap.get(p.name) ?? ''))) continue;
+      if (this.hasEntriesIn(stream, start, end)) out.push(stream);
+    }
+    return out;
+  }
+
+  /** Every stream of a tenant with entries in [start, end). */
+  streamsInRange(tenant: string, start: bigint, end: bigint): MemStream[] {
+    const out: MemStream[] = [];
+    for (const stream of this.byId.values()) {
+      if (stream.tenant === tenant && this.hasEntriesIn(stream, start, end)) out.push(stream);
+    }
+    return out;
+  }
+
+  private candidateIds(tenant: string, matchers: readonly LabelMatcher[]): Iterable<number> {
+    // Postings narrow the search by the equality matchers; the rest are checked per stream.
+    let ids: Set<number> | undefined;
+    for (const m of matchers) {
+      if (m.type !== '=' || m.value === '') continue;
+      const found = new Set(this.index.streamsWith(tenant, m.name, m.value));
+      ids = ids === undefined ? found : new Set([...ids].filter((id) => found.has(id)));
+    }
+    if (ids !== undefined) return ids;
+    for (const m of matchers) {
+      if (m.type !== '=~') continue;
+      const test = compileMatcher(m);
+      if (test('')) continue;
+      const union = new Set<number>();
+      for (const value of this.index.labelValues(tenant, m.name)) {
+        if (test(value)) for (const id of this.index.streamsWith(tenant, m.name, value)) union.add(id);
+      }
+      return union;
+    }
+    return this.byId.keys();
+  }
+
+  private hasEntriesIn(stream: MemStream, start: bigint, end: bigint): boolean {
+    if (!stream.head.empty && stream.head.maxTs >= start && stream.head.minTs < end) return true;
+    return this.chunks.chunksInRange(stream.id, start, end).length > 0;
+  }
+
+  /** Chunk statistics of a stream in [start, end), for index/stats. */
+  chunkStats(stream: MemStream, start: bigint, end: bigint): { chunks: number; entries: number; bytes: number } {
+    let chunks = 0;
+    let entries = 0;
+    let bytes = 0;
+    for (const chunk of this.chunks.chunksInRange(stream.id, start, end)) {
+      chunks++;
+      entries += chunk.entries;
+      bytes += chunk.rawBytes;
+    }
+    if (!stream.head.empty && stream.head.maxTs >= start && stream.head.minTs < end) {
+      entries += stream.head.count;
+      bytes += stream.head.bytes;
+    }
+    return { chunks, entries, bytes };
+  }
+
+  /**
+   * A stream's entries with `start ≤ ts < end`, as sorted batches yielded in `direction`
+   * order (a backward reader walks each batch from its end). Blocks are chosen by their
+   * time range and decompressed only when the iteration reaches them, so a backward query
+   * with a small limit reads the newest blocks and stops.
+   */
+  *readEntries(stream: MemStream, start: bigint, end: bigint, direction: Direction): Generator<EntryBatch> {
+    const sources: BatchSource[] = this.chunks
+      .blocksInRange(stream.id, start, end)
+      .map((ref: BlockRef) => ({ minTs: ref.minTs, maxTs: ref.maxTs, load: () => decodeBlock(this.chunks.readBlock(ref.id)) }));
+    if (!stream.head.empty && stream.head.maxTs >= start && stream.head.minTs < end) {
+      const snapshot = stream.head.snapshot();
+      sources.push({ minTs: stream.head.minTs, maxTs: stream.head.maxTs, load: () => snapshot });
+    }
+    const groups = groupOverlapping(sources);
+    if (direction === 'backward') groups.reverse();
+    for (const group of groups) {
+      const batch = group.length === 1 ? group[0]!.load() : mergeBatches(group.map((s) => s.load()));
+      batch.clip(start, end);
+      if (batch.size > 0) yield batch;
+    }
+  }
+}
+
+/** Splits sources into runs whose time ranges overlap; runs are disjoint and ascending. */
+function groupOverlapping(sources: BatchSource[]): BatchSource[][] {
+  sources.sort((a, b) => (a.minTs < b.minTs ? -1 : a.minTs > b.minTs ? 1 : 0));
+  const groups: BatchSource[][] = [];
+  let current: BatchSource[] = [];
+  let currentMax = 0n;
+  for (const source of sources) {
+    if (current.length > 0 && source.minTs > currentMax) {
+      groups.push(current);
+      current = [];
+    }
+    if (current.length === 0 || source.maxTs > currentMax) currentMax = source.maxTs;
+    current.push(source);
+  }
+  if (current.length > 0) groups.push(current);
+  return groups;
+}
+
+function streamKey(tenant: string, labels: string): string {
+  return `${tenant}\u0000${labels}`;
+}
