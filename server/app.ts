@@ -15,6 +15,7 @@ import { statusRoutes } from './http/status.js';
 import { registerTenantHook } from './http/tenant.js';
 import { ServerMetrics } from './metrics.js';
 import { Store } from './store/store.js';
+import { WorkerPool } from './workers/pool.js';
 
 export interface SkaldServer {
   app: FastifyInstance;
@@ -32,6 +33,7 @@ export interface ServerOptions {
 export function createServer({ config, logger = false }: ServerOptions): SkaldServer {
   const metrics = new ServerMetrics();
   const ingester = config.ingester;
+  const workers = new WorkerPool(ingester.worker_threads);
   const store = new Store(
     {
       dataDir: config.common.path_prefix,
@@ -43,13 +45,16 @@ export function createServer({ config, logger = false }: ServerOptions): SkaldSe
       retentionMs: config.limits_config.retention_period,
       compactionIntervalMs: config.compactor.compaction_interval,
       wal: { sync: ingester.wal.sync, syncPeriodMs: ingester.wal.sync_period, segmentSize: ingester.wal.segment_size },
+      compress: (bytes) => workers.compress(bytes),
+      compressSync: (bytes) => workers.compressSync(bytes),
     },
     metrics.storeObserver(),
   );
   const distributor = new Distributor(store, config.limits_config, config.distributor.max_recv_msg_size, metrics);
-  const context: ServerContext = { config, store, distributor, metrics, readiness: { ready: false } };
+  const context: ServerContext = { config, store, distributor, metrics, workers, readiness: { ready: false } };
 
-  const app = Fastify({ logger, bodyLimit: config.distributor.max_recv_msg_size });
+  // Per-request log lines would cost more than a push itself; errors are still logged.
+  const app = Fastify({ logger, disableRequestLogging: true, bodyLimit: config.distributor.max_recv_msg_size });
   // Push bodies are decoded by the push route itself; everything else here is a form.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
@@ -85,7 +90,8 @@ export function createServer({ config, logger = false }: ServerOptions): SkaldSe
       closed = true;
       await app.close();
       await ready.catch(() => undefined);
-      store.close();
+      await store.close();
+      await workers.close();
     },
   };
 }

@@ -4,6 +4,7 @@
  * stops the server at start with the key's path and the reason.
  */
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { parse as parseYaml } from 'yaml';
 import { parseByteSize, parseDurationMs } from './units.js';
 
@@ -40,6 +41,8 @@ export interface ServerConfig {
     chunk_target_size: number;
     chunk_idle_period: number;
     max_chunk_age: number;
+    /** Threads that decode pushes and compress blocks beside the event loop; 0 = all inline. */
+    worker_threads: number;
     wal: { sync: WalSyncMode; sync_period: number; checkpoint_duration: number; segment_size: number };
   };
   compactor: { compaction_interval: number };
@@ -65,6 +68,7 @@ const SCHEMA: Section = {
     chunk_target_size: 'bytes',
     chunk_idle_period: 'duration',
     max_chunk_age: 'duration',
+    worker_threads: 'int',
     wal: { sync: ['batch', 'interval'], sync_period: 'duration', checkpoint_duration: 'duration', segment_size: 'bytes' },
   },
   compactor: { compaction_interval: 'duration' },
@@ -102,6 +106,7 @@ export function defaultConfig(): ServerConfig {
       chunk_target_size: 1_572_864,
       chunk_idle_period: 30 * 60_000,
       max_chunk_age: 2 * 3_600_000,
+      worker_threads: Math.min(4, availableParallelism()),
       // Skald's WAL: `sync` chooses fsync per acknowledged batch or every `sync_period`;
       // either way a write is in the OS before the 204, so it survives kill -9.
       wal: { sync: 'interval', sync_period: 1000, checkpoint_duration: 5 * 60_000, segment_size: 64 * 1024 * 1024 },

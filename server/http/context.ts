@@ -4,12 +4,14 @@ import type { ServerConfig } from '../config.js';
 import type { Distributor } from '../ingest/distributor.js';
 import type { ServerMetrics } from '../metrics.js';
 import type { Store } from '../store/store.js';
+import type { WorkerPool } from '../workers/pool.js';
 
 export interface ServerContext {
   config: ServerConfig;
   store: Store;
   distributor: Distributor;
   metrics: ServerMetrics;
+  workers: WorkerPool;
   /** False until the WAL has been replayed. */
   readiness: { ready: boolean };
 }

@@ -6,7 +6,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { gunzipSync, inflateRawSync, inflateSync } from 'node:zlib';
 import { PushDecodeError } from '../../proto/index.js';
-import { JsonPushError, decodePushBody, type PushFormat } from '../ingest/record.js';
+import { JsonPushError, type PushFormat } from '../ingest/record.js';
 import type { ServerContext } from './context.js';
 import { HttpError } from './errors.js';
 
@@ -24,7 +24,7 @@ export function pushRoutes(app: FastifyInstance, ctx: ServerContext): void {
 
     let batch;
     try {
-      batch = decodePushBody(format, body, maxBytes);
+      batch = await ctx.workers.decode(format, body, maxBytes);
     } catch (err) {
       if (err instanceof PushDecodeError || err instanceof JsonPushError) throw new HttpError(400, err.message);
       throw err;

@@ -6,7 +6,7 @@ export function selectorParam(text: string): LabelMatcher[] {
   try {
     return parseSelector(text);
   } catch (err) {
-    if (err instanceof ParseError) throw badRequest(err.message);
+    if (err instanceof ParseError) throw badRequest(err.lokiMessage);
     throw err;
   }
 }

@@ -5,6 +5,7 @@
  */
 import type { PushBatch } from '../../proto/index.js';
 import type { LimitsConfig } from '../config.js';
+import { formatByteSize } from '../units.js';
 import type { ServerMetrics } from '../metrics.js';
 import type { Store } from '../store/store.js';
 import type { MemStream } from '../store/stream.js';
@@ -180,7 +181,7 @@ export class Distributor {
     ctx.rateLimited = true;
     this.addError(
       ctx,
-      `Per stream rate limit exceeded (limit: ${formatRate(limits.per_stream_rate_limit)}/sec) while attempting to ingest for stream ` +
+      `Per stream rate limit exceeded (limit: ${formatByteSize(limits.per_stream_rate_limit)}/sec) while attempting to ingest for stream ` +
         `'${stream.labels}' totaling ${bytes}B, consider splitting a stream via additional labels or contact your Loki ` +
         `administrator to see if the limit can be increased`,
       last - first,
@@ -279,8 +280,4 @@ function entryBytes(batch: PushBatch, i: number): number {
     bytes += offsets[p + 1]! - offsets[p]! + offsets[p + 3]! - offsets[p + 2]!;
   }
   return bytes;
-}
-
-function formatRate(bytes: number): string {
-  return bytes % MB === 0 ? `${bytes / MB}MB` : `${bytes}B`;
 }

@@ -98,12 +98,11 @@ export class ChunkStore {
     return Number(this.insertChunk.run(streamId, minTs, minTs, openedAtMs).lastInsertRowid);
   }
 
-  /** Compresses and stores one uncompressed block; returns what was stored. */
-  appendBlock(chunkId: number, streamId: number, bytes: Uint8Array, minTs: bigint, maxTs: bigint, entries: number): StoredBlock {
-    const compressed = Buffer.from(snappy.compress(bytes));
-    this.insertBlock.run(chunkId, streamId, minTs, maxTs, entries, bytes.byteLength, crc32(compressed), compressed);
-    this.growChunk.run(minTs, maxTs, entries, bytes.byteLength, compressed.byteLength, chunkId);
-    return { chunkId, streamId, minTs, maxTs, entries, rawBytes: bytes.byteLength, storedBytes: compressed.byteLength };
+  /** Stores one snappy-compressed block of `rawBytes` uncompressed bytes; returns what was stored. */
+  appendBlock(chunkId: number, streamId: number, compressed: Uint8Array, rawBytes: number, minTs: bigint, maxTs: bigint, entries: number): StoredBlock {
+    this.insertBlock.run(chunkId, streamId, minTs, maxTs, entries, rawBytes, crc32(compressed), compressed);
+    this.growChunk.run(minTs, maxTs, entries, rawBytes, compressed.byteLength, chunkId);
+    return { chunkId, streamId, minTs, maxTs, entries, rawBytes, storedBytes: compressed.byteLength };
   }
 
   closeChunk(chunkId: number): void {

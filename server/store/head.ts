@@ -4,6 +4,7 @@
  * reading the head needs no decoding pass beyond the index arrays.
  */
 import { BLOCK_HEADER_BYTES, EntryBatch, scanEntries, writeBlockHeader } from './block.js';
+import { OffsetIndex } from './offset-index.js';
 import { uvarintSize, writeUvarint, zigzag } from './varint.js';
 
 const INITIAL_CAPACITY = 4096;
@@ -30,6 +31,8 @@ export class Head {
   private ordered = true;
   /** Byte position of the first entry of the in-order run sharing the newest timestamp. */
   private runStart = BLOCK_HEADER_BYTES;
+  /** Offsets of all entries, kept once the head is out of order (see OffsetIndex). */
+  private offsetIndex: OffsetIndex | null = null;
 
   get empty(): boolean {
     return this.count === 0;
@@ -107,9 +110,14 @@ export class Head {
     }
 
     if (offset <= this.maxOffset) {
-      const scanFrom = this.ordered && offset === this.maxOffset ? this.runStart : BLOCK_HEADER_BYTES;
-      if (this.holdsDuplicate(scanFrom, entryStart, offset, bodyStart, pos)) return false;
+      if (this.ordered && offset === this.maxOffset) {
+        if (this.holdsDuplicate(this.runStart, entryStart, offset, bodyStart, pos)) return false;
+      } else {
+        this.offsetIndex ??= this.buildOffsetIndex();
+        if (this.offsetIndex.some(offset, (entry) => this.sameBodyAt(entry, bodyStart, pos))) return false;
+      }
     }
+    this.offsetIndex?.add(offset, entryStart);
 
     if (offset > this.maxOffset) {
       this.maxOffset = offset;
@@ -147,6 +155,7 @@ export class Head {
     this.maxOffset = -Infinity;
     this.ordered = true;
     this.runStart = BLOCK_HEADER_BYTES;
+    this.offsetIndex = null;
     return { bytes, minTs, maxTs, count };
   }
 
@@ -163,6 +172,24 @@ export class Head {
       pos += batch.metaEnd[i]! - bodyStart;
     }
     return out.subarray(0, pos);
+  }
+
+  private buildOffsetIndex(): OffsetIndex {
+    const index = new OffsetIndex(this.count * 2);
+    let pos = BLOCK_HEADER_BYTES;
+    while (pos < this.len) {
+      const [zz, body] = readUvarintAt(this.buf, pos);
+      index.add(zz % 2 === 0 ? zz / 2 : -(zz + 1) / 2, pos);
+      pos = skipBody(this.buf, body);
+    }
+    return index;
+  }
+
+  /** Whether the entry at byte `entry` has the body `[bodyStart, bodyEnd)`. */
+  private sameBodyAt(entry: number, bodyStart: number, bodyEnd: number): boolean {
+    const body = readUvarintAt(this.buf, entry)[1];
+    const end = skipBody(this.buf, body);
+    return end - body === bodyEnd - bodyStart && this.buf.compare(this.buf, bodyStart, bodyEnd, body, end) === 0;
   }
 
   /** Whether an entry in `[from, end)` has `offset` and the same body bytes as `[bodyStart, bodyEnd)`. */

@@ -12,7 +12,7 @@ import { EntryBatch, decodeBlock, mergeBatches } from './block.js';
 import { ChunkStore, type BlockRef } from './chunks.js';
 import { LabelIndex, type LabelPairs } from './index.js';
 import { openDatabase, type Db } from './schema.js';
-import { MemStream } from './stream.js';
+import { MemStream, type ChunkCloseReason } from './stream.js';
 import { Wal, type ReplaySummary, type WalOptions } from './wal.js';
 
 export interface StoreOptions {
@@ -26,11 +26,17 @@ export interface StoreOptions {
   retentionMs: number;
   compactionIntervalMs: number;
   wal: WalOptions;
+  /** Compresses a block, possibly on another thread; results must come back in call order. */
+  compress(bytes: Uint8Array): Promise<Uint8Array>;
+  compressSync(bytes: Uint8Array): Uint8Array;
 }
+
+/** Above this many uncompressed bytes waiting for the compressor, blocks are compressed inline (backpressure). */
+const MAX_PENDING_BYTES = 64 * 1024 * 1024;
 
 /** Counters the store reports to /metrics. */
 export interface StoreObserver {
-  chunkClosed(reason: 'full' | 'idle' | 'max_age' | 'shutdown'): void;
+  chunkClosed(reason: ChunkCloseReason): void;
   blockCut(rawBytes: number, storedBytes: number): void;
   chunksDeleted(count: number): void;
 }
@@ -54,6 +60,9 @@ export class Store {
   private readonly byKey = new Map<string, MemStream>();
   private timers: NodeJS.Timeout[] = [];
   private lastCompactionMs = Date.now();
+  private pendingBytes = 0;
+  /** Settles when every block cut so far is in the database. */
+  private compressions: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: StoreOptions, private readonly observer: StoreObserver = NO_OBSERVER) {
     mkdirSync(options.dataDir, { recursive: true });
@@ -148,33 +157,90 @@ export class Store {
     }
   }
 
+  /**
+   * Cuts the head into a block. The block is compressed off the event loop and written to
+   * the database once every earlier write of the stream is; until then reads see it in
+   * `stream.pending` and it keeps its WAL records.
+   */
   private cutHead(stream: MemStream, nowMs: number): void {
     if (stream.head.empty) return;
     const cut = stream.head.cut();
-    const flushedSeq = stream.lastWalSeq;
-    const stored = this.db.transaction(() => {
-      if (stream.chunkId === 0) {
-        stream.chunkId = this.chunks.openChunk(stream.id, cut.minTs, nowMs);
-        stream.chunkOpenedAtMs = nowMs;
-        stream.chunkStoredBytes = 0;
-      }
-      const block = this.chunks.appendBlock(stream.chunkId, stream.id, cut.bytes, cut.minTs, cut.maxTs, cut.count);
-      this.index.setFlushedWalSeq(stream.id, flushedSeq);
-      return block;
-    })();
-    stream.flushedWalSeq = flushedSeq;
+    const write = { kind: 'block' as const, cut, firstWalSeq: stream.headFirstWalSeq, flushedWalSeq: stream.lastWalSeq, compressed: null as Uint8Array | null };
     stream.headFirstWalSeq = 0;
-    stream.chunkStoredBytes += stored.storedBytes;
-    this.observer.blockCut(stored.rawBytes, stored.storedBytes);
-    if (stream.chunkStoredBytes >= this.options.chunkTargetSize) this.closeChunk(stream, 'full');
+    stream.pending.push(write);
+    if (this.pendingBytes + cut.bytes.byteLength > MAX_PENDING_BYTES) {
+      write.compressed = this.options.compressSync(cut.bytes);
+      this.applyPending(stream, nowMs);
+      return;
+    }
+    this.pendingBytes += cut.bytes.byteLength;
+    const compressed = this.options.compress(cut.bytes);
+    this.compressions = Promise.all([this.compressions, compressed]).then(
+      ([, bytes]) => {
+        this.pendingBytes -= cut.bytes.byteLength;
+        write.compressed = bytes;
+        this.applyPending(stream, Date.now());
+      },
+      (err: unknown) => {
+        // The compressor failed (a worker died): do it here rather than lose the block.
+        this.pendingBytes -= cut.bytes.byteLength;
+        write.compressed = this.options.compressSync(cut.bytes);
+        this.applyPending(stream, Date.now());
+        throw err;
+      },
+    ).catch(() => undefined);
   }
 
-  private closeChunk(stream: MemStream, reason: 'full' | 'idle' | 'max_age' | 'shutdown'): void {
+  /** Writes the stream's compressed blocks and queued chunk closes, in order, up to the first still compressing. */
+  private applyPending(stream: MemStream, nowMs: number): void {
+    while (stream.pending.length > 0) {
+      const write = stream.pending[0]!;
+      if (write.kind === 'close') {
+        stream.pending.shift();
+        this.closeChunkNow(stream, write.reason);
+        continue;
+      }
+      if (write.compressed === null) return;
+      stream.pending.shift();
+      const { cut, compressed, flushedWalSeq } = write;
+      const stored = this.db.transaction(() => {
+        if (stream.chunkId === 0) {
+          stream.chunkId = this.chunks.openChunk(stream.id, cut.minTs, nowMs);
+          stream.chunkOpenedAtMs = nowMs;
+          stream.chunkStoredBytes = 0;
+        }
+        const block = this.chunks.appendBlock(stream.chunkId, stream.id, compressed, cut.bytes.byteLength, cut.minTs, cut.maxTs, cut.count);
+        this.index.setFlushedWalSeq(stream.id, flushedWalSeq);
+        return block;
+      })();
+      stream.flushedWalSeq = flushedWalSeq;
+      stream.chunkStoredBytes += stored.storedBytes;
+      this.observer.blockCut(stored.rawBytes, stored.storedBytes);
+      if (stream.chunkStoredBytes >= this.options.chunkTargetSize) this.closeChunkNow(stream, 'full');
+    }
+  }
+
+  /** Closes the stream's chunk after the blocks already cut have been written to it. */
+  private closeChunk(stream: MemStream, reason: ChunkCloseReason): void {
+    if (stream.pending.length === 0) this.closeChunkNow(stream, reason);
+    else if (stream.pending.at(-1)!.kind !== 'close') stream.pending.push({ kind: 'close', reason });
+  }
+
+  private closeChunkNow(stream: MemStream, reason: ChunkCloseReason): void {
     if (stream.chunkId === 0) return;
     this.chunks.closeChunk(stream.chunkId);
     stream.chunkId = 0;
     stream.chunkStoredBytes = 0;
     this.observer.chunkClosed(reason);
+  }
+
+  /** Resolves when every block cut so far has been compressed and written. */
+  async persisted(): Promise<void> {
+    let current: Promise<void>;
+    do {
+      current = this.compressions;
+      await current;
+    } while (current !== this.compressions);
   }
 
   // ---- background work --------------------------------------------------------------
@@ -195,6 +261,9 @@ export class Store {
       }
       if (!stream.head.empty && stream.headFirstWalSeq > 0 && stream.headFirstWalSeq < oldestPinnedSeq) {
         oldestPinnedSeq = stream.headFirstWalSeq;
+      }
+      for (const write of stream.pending) {
+        if (write.kind === 'block' && write.firstWalSeq > 0 && write.firstWalSeq < oldestPinnedSeq) oldestPinnedSeq = write.firstWalSeq;
       }
     }
     this.truncateWal(oldestPinnedSeq);
@@ -231,7 +300,7 @@ export class Store {
   }
 
   /** Clean shutdown: every head becomes a block, every chunk is closed, the WAL is emptied. */
-  close(): void {
+  async close(): Promise<void> {
     for (const timer of this.timers) clearInterval(timer);
     this.timers = [];
     const now = Date.now();
@@ -239,6 +308,7 @@ export class Store {
       this.cutHead(stream, now);
       this.closeChunk(stream, 'shutdown');
     }
+    await this.persisted();
     this.truncateWal(this.wal.nextSeq);
     this.wal.close();
     this.db.close();
@@ -292,6 +362,9 @@ export class Store {
 
   private hasEntriesIn(stream: MemStream, start: bigint, end: bigint): boolean {
     if (!stream.head.empty && stream.head.maxTs >= start && stream.head.minTs < end) return true;
+    for (const write of stream.pending) {
+      if (write.kind === 'block' && write.cut.maxTs >= start && write.cut.minTs < end) return true;
+    }
     return this.chunks.chunksInRange(stream.id, start, end).length > 0;
   }
 
@@ -309,6 +382,12 @@ export class Store {
       entries += stream.head.count;
       bytes += stream.head.bytes;
     }
+    for (const write of stream.pending) {
+      if (write.kind === 'block' && write.cut.maxTs >= start && write.cut.minTs < end) {
+        entries += write.cut.count;
+        bytes += write.cut.bytes.byteLength;
+      }
+    }
     return { chunks, entries, bytes };
   }
 
@@ -322,6 +401,11 @@ export class Store {
     const sources: BatchSource[] = this.chunks
       .blocksInRange(stream.id, start, end)
       .map((ref: BlockRef) => ({ minTs: ref.minTs, maxTs: ref.maxTs, load: () => decodeBlock(this.chunks.readBlock(ref.id)) }));
+    for (const write of stream.pending) {
+      if (write.kind !== 'block' || write.cut.maxTs < start || write.cut.minTs >= end) continue;
+      const bytes = write.cut.bytes;
+      sources.push({ minTs: write.cut.minTs, maxTs: write.cut.maxTs, load: () => decodeBlock(bytes) });
+    }
     if (!stream.head.empty && stream.head.maxTs >= start && stream.head.minTs < end) {
       const snapshot = stream.head.snapshot();
       sources.push({ minTs: stream.head.minTs, maxTs: stream.head.maxTs, load: () => snapshot });

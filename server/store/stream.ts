@@ -1,6 +1,13 @@
 /** The in-memory state of one stream: its head, its open chunk and its WAL bookkeeping. */
-import { Head } from './head.js';
+import { Head, type CutBlock } from './head.js';
 import type { LabelPairs } from './index.js';
+
+/** A block cut from the head and being compressed, or a chunk close queued behind such blocks. */
+export type PendingWrite =
+  | { kind: 'block'; cut: CutBlock; firstWalSeq: number; flushedWalSeq: number; compressed: Uint8Array | null }
+  | { kind: 'close'; reason: ChunkCloseReason };
+
+export type ChunkCloseReason = 'full' | 'idle' | 'max_age' | 'shutdown';
 
 export class MemStream {
   readonly head = new Head();
@@ -39,8 +46,11 @@ export class MemStream {
     this.flushedWalSeq = flushedWalSeq;
   }
 
-  /** Whether the stream is active: it has an open chunk or entries in its head. */
+  /** Writes waiting for compression, applied to the database strictly in this order. */
+  readonly pending: PendingWrite[] = [];
+
+  /** Whether the stream is active: it has an open chunk, pending blocks or entries in its head. */
   get active(): boolean {
-    return this.chunkId !== 0 || !this.head.empty;
+    return this.chunkId !== 0 || !this.head.empty || this.pending.length > 0;
   }
 }

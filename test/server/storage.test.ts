@@ -20,6 +20,7 @@ describe('blocks and chunks', () => {
         });
         expect((await push(srv.url, [{ labels: { app: 'chunky' }, entries }])).status).toBe(204);
       }
+      await srv.store.persisted();
       const stats = srv.store.chunkStats(srv.store.streamsInRange('fake', 0n, 2n ** 62n)[0]!, 0n, 2n ** 62n);
       expect(stats.chunks).toBeGreaterThan(3);
       expect(stats.entries).toBe(1000);

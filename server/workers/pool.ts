@@ -1,0 +1,108 @@
+/**
+ * A small pool of worker threads for the CPU-heavy parts of ingestion, so a push uses
+ * both cores: decoding (snappy + protobuf or JSON) goes to the least busy worker; block
+ * compression always goes to the first worker, so blocks come back in the order they
+ * were cut, which the store relies on. With size 0 everything runs inline.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { PushDecodeError, type PushBatch } from '../../proto/index.js';
+import type { PushFormat } from '../ingest/record.js';
+import { runCompress, runDecode, type Task } from './tasks.js';
+import type { TaskRequest, TaskResponse } from './worker.js';
+
+interface Pending {
+  resolve(value: TaskResponse): void;
+  reject(error: Error): void;
+}
+
+interface PoolWorker {
+  worker: Worker;
+  pending: Map<number, Pending>;
+}
+
+/** The compiled worker script; tests run from sources, so they use the build in dist/. */
+function workerScript(): string {
+  const here = fileURLToPath(import.meta.url);
+  if (here.endsWith('.js')) return join(dirname(here), 'worker.js');
+  let dir = dirname(here);
+  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
+  return resolve(dir, 'dist/server/workers/worker.js');
+}
+
+export class WorkerPool {
+  private readonly workers: PoolWorker[] = [];
+  private nextId = 1;
+  private closed = false;
+
+  constructor(size: number) {
+    for (let i = 0; i < size; i++) this.workers.push(this.spawn());
+  }
+
+  get size(): number {
+    return this.workers.length;
+  }
+
+  async decode(format: PushFormat, body: Buffer, maxBytes: number): Promise<PushBatch> {
+    if (this.workers.length === 0) return runDecode({ kind: 'decode', format, body, maxBytes });
+    const target = this.workers.reduce((best, w) => (w.pending.size < best.pending.size ? w : best));
+    const response = await this.send(target, { kind: 'decode', format, body, maxBytes });
+    if (!response.ok) {
+      if (response.invalidInput) throw new PushDecodeError(response.message);
+      throw new Error(`decode worker failed: ${response.message}`);
+    }
+    if (!('batch' in response)) throw new Error('decode worker answered with the wrong result');
+    const batch = response.batch;
+    // Structured clone turns Buffers into Uint8Arrays; give the data its Buffer methods back.
+    return { ...batch, data: Buffer.from(batch.data.buffer, batch.data.byteOffset, batch.data.byteLength) };
+  }
+
+  compressSync(bytes: Uint8Array): Uint8Array {
+    return runCompress({ kind: 'compress', bytes });
+  }
+
+  async compress(bytes: Uint8Array): Promise<Uint8Array> {
+    if (this.workers.length === 0) return this.compressSync(bytes);
+    const response = await this.send(this.workers[0]!, { kind: 'compress', bytes });
+    if (!response.ok || !('compressed' in response)) throw new Error(`compression worker failed: ${response.ok ? 'wrong result' : response.message}`);
+    return response.compressed;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all(this.workers.map((w) => w.worker.terminate()));
+  }
+
+  private send(target: PoolWorker, task: Task): Promise<TaskResponse> {
+    const id = this.nextId++;
+    return new Promise<TaskResponse>((resolvePromise, reject) => {
+      target.pending.set(id, { resolve: resolvePromise, reject });
+      target.worker.postMessage({ id, task } satisfies TaskRequest);
+    });
+  }
+
+  private spawn(): PoolWorker {
+    const entry: PoolWorker = { worker: new Worker(workerScript()), pending: new Map() };
+    entry.worker.unref();
+    entry.worker.on('message', (response: TaskResponse) => {
+      const pending = entry.pending.get(response.id);
+      entry.pending.delete(response.id);
+      pending?.resolve(response);
+    });
+    const fail = (error: Error) => {
+      for (const pending of entry.pending.values()) pending.reject(error);
+      entry.pending.clear();
+      if (this.closed) return;
+      // Replace a dead worker so one crash does not take ingestion down with it.
+      const index = this.workers.indexOf(entry);
+      if (index >= 0) this.workers[index] = this.spawn();
+    };
+    entry.worker.on('error', fail);
+    entry.worker.on('exit', (code) => {
+      if (!this.closed) fail(new Error(`worker thread exited with code ${code}`));
+    });
+    return entry;
+  }
+}

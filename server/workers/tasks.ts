@@ -1,0 +1,30 @@
+/**
+ * The CPU-heavy steps of ingestion that run on worker threads, as plain functions so the
+ * pool can also run them inline (worker_threads: 0) and tests can call them directly.
+ */
+import snappy from 'snappyjs';
+import type { PushBatch } from '../../proto/index.js';
+import { decodePushBody, type PushFormat } from '../ingest/record.js';
+
+export interface DecodeTask {
+  kind: 'decode';
+  format: PushFormat;
+  body: Uint8Array;
+  maxBytes: number;
+}
+
+export interface CompressTask {
+  kind: 'compress';
+  bytes: Uint8Array;
+}
+
+export type Task = DecodeTask | CompressTask;
+
+export function runDecode(task: DecodeTask): PushBatch {
+  const body = Buffer.from(task.body.buffer, task.body.byteOffset, task.body.byteLength);
+  return decodePushBody(task.format, body, task.maxBytes);
+}
+
+export function runCompress(task: CompressTask): Uint8Array {
+  return snappy.compress(task.bytes);
+}

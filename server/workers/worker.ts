@@ -1,0 +1,56 @@
+/**
+ * Entry point of an ingestion worker thread: decodes push bodies and compresses blocks,
+ * handing results back without copying (their ArrayBuffers are transferred).
+ */
+import { parentPort } from 'node:worker_threads';
+import { PushDecodeError, type PushBatch } from '../../proto/index.js';
+import { JsonPushError } from '../ingest/record.js';
+import { runCompress, runDecode, type Task } from './tasks.js';
+
+export interface TaskRequest {
+  id: number;
+  task: Task;
+}
+
+export type TaskResponse =
+  | { id: number; ok: true; batch: PushBatch }
+  | { id: number; ok: true; compressed: Uint8Array }
+  | { id: number; ok: false; invalidInput: boolean; message: string };
+
+/** A buffer that shares its ArrayBuffer (Node's small-Buffer pool) must be copied before transfer. */
+function owned<T extends Uint8Array | Float64Array | Int32Array | Uint32Array>(view: T): T {
+  if (view.byteOffset === 0 && view.buffer.byteLength === view.byteLength) return view;
+  return view.slice() as T;
+}
+
+function respond(request: TaskRequest): void {
+  const port = parentPort!;
+  try {
+    if (request.task.kind === 'decode') {
+      const decoded = runDecode(request.task);
+      const batch: PushBatch = {
+        ...decoded,
+        data: Buffer.from(owned(new Uint8Array(decoded.data.buffer, decoded.data.byteOffset, decoded.data.byteLength)).buffer),
+        seconds: owned(decoded.seconds),
+        nanos: owned(decoded.nanos),
+        lineStart: owned(decoded.lineStart),
+        lineEnd: owned(decoded.lineEnd),
+        metadataFirst: owned(decoded.metadataFirst),
+        metadataCount: owned(decoded.metadataCount),
+        metadataOffsets: owned(decoded.metadataOffsets),
+      };
+      const transfer = [batch.data, batch.seconds, batch.nanos, batch.lineStart, batch.lineEnd, batch.metadataFirst, batch.metadataCount, batch.metadataOffsets].map(
+        (view) => view.buffer as ArrayBuffer,
+      );
+      port.postMessage({ id: request.id, ok: true, batch } satisfies TaskResponse, transfer);
+    } else {
+      const compressed = owned(runCompress(request.task));
+      port.postMessage({ id: request.id, ok: true, compressed } satisfies TaskResponse, [compressed.buffer as ArrayBuffer]);
+    }
+  } catch (err) {
+    const invalidInput = err instanceof PushDecodeError || err instanceof JsonPushError;
+    port.postMessage({ id: request.id, ok: false, invalidInput, message: (err as Error).message } satisfies TaskResponse);
+  }
+}
+
+parentPort?.on('message', respond);
