@@ -3,7 +3,6 @@
  * and replays the WAL after the listener is up so /ready can say 503 meanwhile.
  */
 import Fastify, { type FastifyInstance } from 'fastify';
-import { join } from 'node:path';
 import type { ServerConfig } from './config.js';
 import { Distributor } from './ingest/distributor.js';
 import type { ServerContext } from './http/context.js';
@@ -94,8 +93,4 @@ export function createServer({ config, logger = false }: ServerOptions): SkaldSe
       await workers.close();
     },
   };
-}
-
-export function dataDirFile(config: ServerConfig, ...parts: string[]): string {
-  return join(config.common.path_prefix, ...parts);
 }

@@ -78,6 +78,11 @@ export class ServerMetrics {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [this.registry],
   });
+  readonly blocksDecompressed = new Counter({
+    name: 'skald_store_blocks_decompressed_total',
+    help: 'Stored blocks read and decompressed by queries.',
+    registers: [this.registry],
+  });
   readonly walReplayedRecords = new Counter({
     name: 'skald_wal_replayed_records_total',
     help: 'WAL records replayed at start.',
@@ -97,6 +102,7 @@ export class ServerMetrics {
         this.blockBytes.inc({ kind: 'stored' }, stored);
       },
       chunksDeleted: (count) => this.chunksDeleted.inc(count),
+      blockDecompressed: () => this.blocksDecompressed.inc(),
     };
   }
 }

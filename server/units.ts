@@ -31,21 +31,6 @@ export function parseDurationMs(text: string): number | undefined {
   return Math.round(total);
 }
 
-/** Formats milliseconds the way Prometheus prints durations (`1h30m`, `168h`, `500ms`). */
-export function formatDurationMs(ms: number): string {
-  if (ms === 0) return '0s';
-  let rest = ms;
-  let out = '';
-  for (const [unit, size] of [['h', 3_600_000], ['m', 60_000], ['s', 1000], ['ms', 1]] as const) {
-    const n = Math.floor(rest / size);
-    if (n > 0) {
-      out += `${n}${unit}`;
-      rest -= n * size;
-    }
-  }
-  return out;
-}
-
 const BYTE_UNITS: Record<string, number> = {
   '': 1,
   b: 1,

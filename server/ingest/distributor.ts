@@ -58,7 +58,7 @@ export class Distributor {
     this.metrics.linesReceived.inc({ tenant }, batch.entryCount);
     this.metrics.bytesReceived.inc({ tenant }, totalBytes);
 
-    if (!this.tenantBucket(tenant, nowMs).take(totalBytes, nowMs)) {
+    if (!this.tenantBucket(tenant).take(totalBytes, nowMs)) {
       this.discard('rate_limited', tenant, batch.entryCount, totalBytes);
       const limit = Math.round(limits.ingestion_rate_mb * MB);
       return {
@@ -123,10 +123,10 @@ export class Distributor {
     this.store.commit(seq, touched, nowMs);
   }
 
-  private tenantBucket(tenant: string, nowMs: number): TokenBucket {
+  private tenantBucket(tenant: string): TokenBucket {
     let bucket = this.tenantBuckets.get(tenant);
     if (bucket === undefined) {
-      bucket = new TokenBucket(this.limits.ingestion_rate_mb * MB, this.limits.ingestion_burst_size_mb * MB, nowMs);
+      bucket = new TokenBucket(this.limits.ingestion_rate_mb * MB, this.limits.ingestion_burst_size_mb * MB);
       this.tenantBuckets.set(tenant, bucket);
     }
     return bucket;

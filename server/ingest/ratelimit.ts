@@ -1,31 +1,9 @@
-/** Token buckets for Loki's ingestion limits: `rate` bytes per second, holding up to `burst`. */
-export class TokenBucket {
-  private tokens: number;
-  private updatedMs: number;
+/**
+ * Token buckets for Loki's ingestion limits: `rate` bytes per second, holding up to `burst`.
+ * A request larger than the tokens left is rejected whole, as in Loki.
+ */
 
-  constructor(private readonly rate: number, private readonly burst: number, nowMs: number) {
-    this.tokens = burst;
-    this.updatedMs = nowMs;
-  }
-
-  /** Takes `amount` tokens if they are all there; a request too large is rejected whole, as in Loki. */
-  take(amount: number, nowMs: number): boolean {
-    this.refill(nowMs);
-    if (amount > this.tokens) return false;
-    this.tokens -= amount;
-    return true;
-  }
-
-  private refill(nowMs: number): void {
-    const elapsed = nowMs - this.updatedMs;
-    if (elapsed > 0) {
-      this.tokens = Math.min(this.burst, this.tokens + (elapsed / 1000) * this.rate);
-      this.updatedMs = nowMs;
-    }
-  }
-}
-
-/** The same bucket with its state kept on the caller's object (one per stream, no extra allocation). */
+/** A bucket's state; per-stream buckets keep it on the stream object to avoid a lookup per push. */
 export interface BucketState {
   rateTokens: number;
   rateUpdatedMs: number;
@@ -44,4 +22,14 @@ export function takeFromState(state: BucketState, amount: number, rate: number, 
   if (amount > state.rateTokens) return false;
   state.rateTokens -= amount;
   return true;
+}
+
+export class TokenBucket {
+  private readonly state: BucketState = { rateTokens: -1, rateUpdatedMs: 0 };
+
+  constructor(private readonly rate: number, private readonly burst: number) {}
+
+  take(amount: number, nowMs: number): boolean {
+    return takeFromState(this.state, amount, this.rate, this.burst, nowMs);
+  }
 }

@@ -50,11 +50,6 @@ export class EntryBatch {
     return utf8.decode(this.data.subarray(this.lineStart[i]!, this.lineEnd[i]!));
   }
 
-  /** Bytes of the structured metadata (the pair count and the pairs) as stored. */
-  metadataBytes(i: number): Uint8Array {
-    return this.data.subarray(this.lineEnd[i]!, this.metaEnd[i]!);
-  }
-
   metadata(i: number): Array<[string, string]> {
     const cursor = new ByteCursor(this.data, this.metaEnd[i]!);
     cursor.pos = this.lineEnd[i]!;

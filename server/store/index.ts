@@ -29,7 +29,6 @@ export class LabelIndex {
   private readonly selectAll;
   private readonly selectByPosting;
   private readonly selectValues;
-  private readonly selectNames;
   private readonly updateFlushed;
   private readonly deleteStreamRow;
   private readonly deletePostings;
@@ -40,7 +39,6 @@ export class LabelIndex {
     this.selectAll = db.prepare('SELECT id, tenant, labels, flushed_wal_seq AS flushedWalSeq FROM streams');
     this.selectByPosting = db.prepare('SELECT stream_id FROM postings WHERE tenant = ? AND name = ? AND value = ?').pluck();
     this.selectValues = db.prepare('SELECT DISTINCT value FROM postings WHERE tenant = ? AND name = ?').pluck();
-    this.selectNames = db.prepare('SELECT DISTINCT name FROM postings WHERE tenant = ?').pluck();
     this.updateFlushed = db.prepare('UPDATE streams SET flushed_wal_seq = ? WHERE id = ?');
     this.deleteStreamRow = db.prepare('DELETE FROM streams WHERE id = ?');
     this.deletePostings = db.prepare('DELETE FROM postings WHERE stream_id = ?');
@@ -65,10 +63,6 @@ export class LabelIndex {
 
   labelValues(tenant: string, name: string): string[] {
     return this.selectValues.all(tenant, name) as string[];
-  }
-
-  labelNames(tenant: string): string[] {
-    return this.selectNames.all(tenant) as string[];
   }
 
   /** Records that every WAL record up to `seq` is in blocks for this stream. */

@@ -39,9 +39,10 @@ export interface StoreObserver {
   chunkClosed(reason: ChunkCloseReason): void;
   blockCut(rawBytes: number, storedBytes: number): void;
   chunksDeleted(count: number): void;
+  blockDecompressed(rawBytes: number): void;
 }
 
-const NO_OBSERVER: StoreObserver = { chunkClosed() {}, blockCut() {}, chunksDeleted() {} };
+const NO_OBSERVER: StoreObserver = { chunkClosed() {}, blockCut() {}, chunksDeleted() {}, blockDecompressed() {} };
 
 export type Direction = 'forward' | 'backward';
 
@@ -52,7 +53,7 @@ interface BatchSource {
 }
 
 export class Store {
-  readonly db: Db;
+  private readonly db: Db;
   private readonly index: LabelIndex;
   private readonly chunks: ChunkStore;
   private readonly wal: Wal;
@@ -280,7 +281,7 @@ export class Store {
   }
 
   /** Deletes whole chunks whose newest entry is older than the retention period. */
-  applyRetention(nowMs: number): number {
+  private applyRetention(nowMs: number): number {
     this.lastCompactionMs = nowMs;
     const cutoff = BigInt(nowMs - this.options.retentionMs) * 1_000_000n;
     const deleted = this.db.transaction(() => {
@@ -400,7 +401,14 @@ export class Store {
   *readEntries(stream: MemStream, start: bigint, end: bigint, direction: Direction): Generator<EntryBatch> {
     const sources: BatchSource[] = this.chunks
       .blocksInRange(stream.id, start, end)
-      .map((ref: BlockRef) => ({ minTs: ref.minTs, maxTs: ref.maxTs, load: () => decodeBlock(this.chunks.readBlock(ref.id)) }));
+      .map((ref: BlockRef) => ({
+        minTs: ref.minTs,
+        maxTs: ref.maxTs,
+        load: () => {
+          this.observer.blockDecompressed(ref.rawBytes);
+          return decodeBlock(this.chunks.readBlock(ref.id));
+        },
+      }));
     for (const write of stream.pending) {
       if (write.kind !== 'block' || write.cut.maxTs < start || write.cut.minTs >= end) continue;
       const bytes = write.cut.bytes;

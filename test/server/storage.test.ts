@@ -38,6 +38,37 @@ describe('blocks and chunks', () => {
     }
   });
 
+  it('decompresses only the blocks a read reaches', async () => {
+    const srv = await startServer({ ingester: { chunk_block_size: '2KB', chunk_target_size: '8KB' } });
+    const decompressed = async () => {
+      const text = await (await fetch(`${srv.url}/metrics`)).text();
+      return Number(/^skald_store_blocks_decompressed_total (\d+)/m.exec(text)![1]);
+    };
+    try {
+      const base = nowNs(-10 * 60_000);
+      const entries = Array.from({ length: 1000 }, (_, n) => ({ ts: base + BigInt(n) * SECOND_NS, line: `entry ${n} ${'x'.repeat(60)}` }));
+      for (let i = 0; i < 1000; i += 100) {
+        expect((await push(srv.url, [{ labels: { app: 'skip' }, entries: entries.slice(i, i + 100) }])).status).toBe(204);
+      }
+      await srv.store.persisted();
+      const stream = srv.store.streamsInRange('fake', 0n, 2n ** 62n)[0]!;
+      const before = await decompressed();
+      // A ten-second window touches one or two of the ~40 blocks.
+      let count = 0;
+      for (const b of srv.store.readEntries(stream, base + 500n * SECOND_NS, base + 510n * SECOND_NS, 'forward')) count += b.size;
+      expect(count).toBe(10);
+      const afterWindow = await decompressed();
+      expect(afterWindow - before).toBeGreaterThanOrEqual(1);
+      expect(afterWindow - before).toBeLessThanOrEqual(2);
+      // A backward reader that stops after its first batch has read the newest data only.
+      const newest = srv.store.readEntries(stream, 0n, 2n ** 62n, 'backward').next().value!;
+      expect(newest.lineText(newest.to - 1)).toBe(entries[999]!.line);
+      expect((await decompressed()) - afterWindow).toBeLessThanOrEqual(1);
+    } finally {
+      await srv.close();
+    }
+  });
+
   it('cuts heads into chunks on clean shutdown and keeps them across a restart', async () => {
     const dataDir = tempDir();
     const first = await startServer({}, dataDir);
