@@ -89,6 +89,45 @@ describe('blocks and chunks', () => {
   });
 });
 
+describe('chunk closing', () => {
+  async function closedChunks(url: string, reason: string): Promise<number> {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    const match = new RegExp(`^loki_ingester_chunks_flushed_total\\{reason="${reason}"\\} (\\d+)`, 'm').exec(text);
+    return match ? Number(match[1]) : 0;
+  }
+
+  it('closes a chunk that keeps receiving entries once it is max_chunk_age old', async () => {
+    const srv = await startServer({ ingester: { max_chunk_age: '1s', chunk_block_size: '1KB' } });
+    try {
+      const deadline = Date.now() + 3500;
+      let n = 0;
+      while (Date.now() < deadline) {
+        const entries = Array.from({ length: 20 }, () => ({ ts: nowNs(-60_000) + BigInt(n), line: `line ${n++} ${'y'.repeat(50)}` }));
+        expect((await push(srv.url, [{ labels: { app: 'aging' }, entries }])).status).toBe(204);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(await closedChunks(srv.url, 'max_age')).toBeGreaterThanOrEqual(1);
+      expect(await closedChunks(srv.url, 'idle')).toBe(0);
+      expect(readAllEntries(srv.store)).toHaveLength(n);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('closes a chunk after chunk_idle_period without entries', async () => {
+    const srv = await startServer({ ingester: { chunk_idle_period: '1s' } });
+    try {
+      expect((await push(srv.url, [{ labels: { app: 'idle' }, entries: [{ ts: nowNs(-1000), line: 'lonely' }] }])).status).toBe(204);
+      const deadline = Date.now() + 5000;
+      while ((await closedChunks(srv.url, 'idle')) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      expect(await closedChunks(srv.url, 'idle')).toBe(1);
+      expect(readAllEntries(srv.store).map((e) => e.line)).toEqual(['lonely']);
+    } finally {
+      await srv.close();
+    }
+  });
+});
+
 describe('retention', () => {
   it('deletes whole chunks older than retention_period and keeps newer ones', async () => {
     const srv = await startServer({
