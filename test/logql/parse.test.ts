@@ -192,6 +192,8 @@ describe('parse: label filters', () => {
     ['a="x" or b="y", c="z"', '(a or (b and c))'],
     ['a="x", b="y", c="z"', '(a and (b and c))'],
     ['(a="x" or b="y") and c="z"', '((a or b) and c)'],
+    // Loki's own parser test: foo="bar" buzz!="blip", blop=~"boop" or fuzz==5
+    ['foo="bar" buzz!="blip", blop=~"boop" or fuzz==5', '(foo and (buzz and (blop or fuzz)))'],
   ])('groups %s as %s', (f, expected) => {
     const filter = filterOf(`{a="b"} | ${f}`);
     expect(shape(filter)).toBe(expected);
@@ -266,6 +268,8 @@ describe('parse: metric queries', () => {
     ['0.123e3', 123],
     ['+1', 1],
     ['1 == bool 1', 1],
+    ['1 > 1 < 1', 1],
+    ['1 + 1 + 1', 3],
   ])('folds literal expression %s to %d', (q, value) => {
     expect(parse(q)).toEqual({ kind: 'Literal', value });
   });

@@ -89,3 +89,22 @@ describe('compileRegex (RE2 → JS)', () => {
     expect(search('(?P<a>x)(?P<a>y)').exec('xy')!.groups).toEqual({ a: 'x' });
   });
 });
+
+describe('compileRegex: quantified assertions', () => {
+  it('accepts repetition of empty-width assertions like RE2', () => {
+    expect(search('^*a').test('a')).toBe(true);
+    expect(search('\\b+x').test(' x')).toBe(true);
+    expect(search('(?m)$*').test('')).toBe(true);
+  });
+});
+
+describe('compileRegex: dot and newline', () => {
+  it('lets `.` match newlines by default, as Loki matchers and line filters do', () => {
+    expect(compileRegex('a.b', { anchored: true }).test('a\nb')).toBe(true);
+  });
+
+  it('follows plain Go regexp.Compile with dotNL: false (| regexp, label_replace)', () => {
+    expect(compileRegex('a.b', { anchored: true, dotNL: false }).test('a\nb')).toBe(false);
+    expect(compileRegex('(?s)a.b', { anchored: true, dotNL: false }).test('a\nb')).toBe(true);
+  });
+});

@@ -82,6 +82,7 @@ describe('parseSelector', () => {
   it('accepts only a bare selector, like Loki ParseMatchers', () => {
     const e = parseErr('{a="b"} |= "x"');
     expect(e.message).toBe('only label matchers is supported');
+    expect(e.lokiMessage).toBe('only label matchers is supported');
     expect(parseErr('count_over_time({a="b"}[1m])').message).toBe('only label matchers is supported');
   });
 

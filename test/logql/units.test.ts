@@ -66,7 +66,8 @@ describe('bytes', () => {
     expect(formatBytes(10000)).toBe('10KB');
     expect(formatBytes(1572864)).toBe('1536KiB');
     expect(formatBytes(1536)).toBe('1536B');
-    expect(formatBytes(0)).toBe('0B');
+    expect(formatBytes(0)).toBe('0KB');
+    expect(formatBytes(2e15)).toBe('2000TB');
   });
 });
 
