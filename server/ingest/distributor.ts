@@ -135,7 +135,8 @@ export class Distributor {
   private streamFor(tenant: string, rawLabels: string): MemStream {
     const key = `${tenant}\u0000${rawLabels}`;
     const cached = this.streamCache.get(key);
-    if (cached !== undefined) return cached;
+    // Retention may have deleted the stream since it was cached; appending to it would lose the entries.
+    if (cached !== undefined && this.store.holds(cached)) return cached;
     const { labels, pairs } = validateStreamLabels(rawLabels, this.limits);
     let stream = this.store.stream(tenant, labels);
     if (stream === undefined) {

@@ -113,6 +113,11 @@ export class Store {
     return stream;
   }
 
+  /** Whether `stream` is still one of the store's streams (retention deletes empty ones). */
+  holds(stream: MemStream): boolean {
+    return this.byId.get(stream.id) === stream;
+  }
+
   activeStreamCount(tenant?: string): number {
     let count = 0;
     for (const stream of this.byId.values()) if (stream.active && (tenant === undefined || stream.tenant === tenant)) count++;

@@ -148,6 +148,9 @@ describe('retention', () => {
       expect(readAllEntries(srv.store).map((e) => e.line)).toEqual(['new']);
       const series = await (await fetch(`${srv.url}/loki/api/v1/series?match[]={app="expired"}&start=0`)).json();
       expect(series).toEqual({ status: 'success', data: [] });
+      // The deleted stream comes back as a new one when it is written to again.
+      expect((await push(srv.url, [{ labels: { app: 'expired' }, entries: [{ ts: nowNs(-1000), line: 'again' }] }])).status).toBe(204);
+      expect(readAllEntries(srv.store).map((e) => e.line).sort()).toEqual(['again', 'new']);
     } finally {
       await srv.close();
     }
