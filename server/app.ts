@@ -2,7 +2,7 @@
  * Assembles the server: opens the store, builds the fastify app with its route plugins,
  * and replays the WAL after the listener is up so /ready can say 503 meanwhile.
  */
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { ServerConfig } from './config.js';
 import { Distributor } from './ingest/distributor.js';
 import type { ServerContext } from './http/context.js';
@@ -53,7 +53,11 @@ export function createServer({ config, logger = false }: ServerOptions): SkaldSe
   const context: ServerContext = { config, store, distributor, metrics, workers, readiness: { ready: false } };
 
   // Per-request log lines would cost more than a push itself; errors are still logged.
-  const app = Fastify({ logger, disableRequestLogging: true, bodyLimit: config.distributor.max_recv_msg_size });
+  const app = Fastify({
+    logger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: config.distributor.max_recv_msg_size,
+  });
   // Push bodies are decoded by the push route itself; everything else here is a form.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {

@@ -22,16 +22,17 @@ export function pushRoutes(app: FastifyInstance, ctx: ServerContext): void {
     const contentType = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
     const format: PushFormat = contentType === 'application/json' ? 'json' : 'protobuf';
 
-    let batch;
+    let decoded;
     try {
-      batch = await ctx.workers.decode(format, body, maxBytes);
+      decoded = await ctx.workers.decode(format, body, maxBytes);
     } catch (err) {
       if (err instanceof PushDecodeError || err instanceof JsonPushError) throw new HttpError(400, err.message);
       throw err;
     }
+    const { batch } = decoded;
     if (batch.streams.length === 0) throw new HttpError(422, 'error at least one valid stream is required for ingestion');
 
-    const outcome = ctx.distributor.push(request.tenant, format, body, batch, Date.now());
+    const outcome = ctx.distributor.push(request.tenant, format, decoded.body, batch, Date.now());
     if (ctx.store.walSyncPerBatch) await ctx.store.syncWal();
     ctx.metrics.pushDuration.observe(
       { route: 'loki_api_v1_push', status_code: String(outcome.status) },

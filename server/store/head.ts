@@ -20,6 +20,8 @@ export interface CutBlock {
 }
 
 export class Head {
+  constructor(private readonly blockSize: number) {}
+
   private buf: Buffer = Buffer.allocUnsafe(0);
   private len = BLOCK_HEADER_BYTES;
   count = 0;
@@ -220,7 +222,10 @@ export class Head {
   private reserve(extra: number): void {
     const need = this.len + extra;
     if (need <= this.buf.length) return;
+    // Double while small; near the block size grow only as needed, since a head is cut
+    // soon after it passes the block size and a doubled buffer would sit half empty.
     let capacity = Math.max(INITIAL_CAPACITY, this.buf.length * 2);
+    if (capacity > this.blockSize) capacity = Math.max(this.blockSize + (this.blockSize >>> 3), need + (need >>> 4));
     while (capacity < need) capacity *= 2;
     const next = Buffer.allocUnsafe(capacity);
     this.buf.copy(next, 0, 0, this.len);

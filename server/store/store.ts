@@ -32,7 +32,7 @@ export interface StoreOptions {
 }
 
 /** Above this many uncompressed bytes waiting for the compressor, blocks are compressed inline (backpressure). */
-const MAX_PENDING_BYTES = 64 * 1024 * 1024;
+const MAX_PENDING_BYTES = 16 * 1024 * 1024;
 
 /** Counters the store reports to /metrics. */
 export interface StoreObserver {
@@ -73,7 +73,7 @@ export class Store {
     this.wal = new Wal(join(options.dataDir, 'wal'), options.wal);
     const now = Date.now();
     for (const row of this.index.allStreams()) {
-      const stream = new MemStream(row.id, row.tenant, row.labels, parseLabelString(row.labels), row.flushedWalSeq);
+      const stream = new MemStream(row.id, row.tenant, row.labels, parseLabelString(row.labels), row.flushedWalSeq, options.blockSize);
       this.byId.set(row.id, stream);
       this.byKey.set(streamKey(row.tenant, row.labels), stream);
     }
@@ -107,7 +107,7 @@ export class Store {
 
   createStream(tenant: string, labels: string, pairs: LabelPairs): MemStream {
     const id = this.index.createStream(tenant, labels, pairs);
-    const stream = new MemStream(id, tenant, labels, pairs, 0);
+    const stream = new MemStream(id, tenant, labels, pairs, 0, this.options.blockSize);
     this.byId.set(id, stream);
     this.byKey.set(streamKey(tenant, labels), stream);
     return stream;

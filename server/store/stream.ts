@@ -10,7 +10,7 @@ export type PendingWrite =
 export type ChunkCloseReason = 'full' | 'idle' | 'max_age' | 'shutdown';
 
 export class MemStream {
-  readonly head = new Head();
+  readonly head: Head;
   readonly labelMap: ReadonlyMap<string, string>;
 
   /** The chunk that cut blocks are added to; 0 when none is open. */
@@ -41,7 +41,9 @@ export class MemStream {
     readonly labels: string,
     readonly pairs: LabelPairs,
     flushedWalSeq: number,
+    blockSize: number,
   ) {
+    this.head = new Head(blockSize);
     this.labelMap = new Map(pairs);
     this.flushedWalSeq = flushedWalSeq;
   }

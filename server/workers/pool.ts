@@ -1,8 +1,8 @@
 /**
  * A small pool of worker threads for the CPU-heavy parts of ingestion, so a push uses
- * both cores: decoding (snappy + protobuf or JSON) goes to the least busy worker; block
- * compression always goes to the first worker, so blocks come back in the order they
- * were cut, which the store relies on. With size 0 everything runs inline.
+ * both cores: decoding (snappy + protobuf or JSON) and block compression each go to the
+ * least busy worker. Blocks may come back out of order; the store applies each
+ * stream's writes in cut order regardless. With size 0 everything runs inline.
  */
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -45,18 +45,26 @@ export class WorkerPool {
     return this.workers.length;
   }
 
-  async decode(format: PushFormat, body: Buffer, maxBytes: number): Promise<PushBatch> {
-    if (this.workers.length === 0) return runDecode({ kind: 'decode', format, body, maxBytes });
+  /**
+   * Decodes a push body. The body is moved to the worker and back rather than copied
+   * when it owns its memory, so the caller must use the returned `body`, not its own.
+   */
+  async decode(format: PushFormat, body: Buffer, maxBytes: number): Promise<{ batch: PushBatch; body: Buffer }> {
+    if (this.workers.length === 0) return { batch: runDecode({ kind: 'decode', format, body, maxBytes }), body };
     const target = this.workers.reduce((best, w) => (w.pending.size < best.pending.size ? w : best));
-    const response = await this.send(target, { kind: 'decode', format, body, maxBytes });
+    const movable = body.byteOffset === 0 && body.buffer.byteLength === body.byteLength;
+    const response = await this.send(target, { kind: 'decode', format, body, maxBytes }, movable ? [body.buffer as ArrayBuffer] : []);
     if (!response.ok) {
       if (response.invalidInput) throw new PushDecodeError(response.message);
       throw new Error(`decode worker failed: ${response.message}`);
     }
     if (!('batch' in response)) throw new Error('decode worker answered with the wrong result');
     const batch = response.batch;
-    // Structured clone turns Buffers into Uint8Arrays; give the data its Buffer methods back.
-    return { ...batch, data: Buffer.from(batch.data.buffer, batch.data.byteOffset, batch.data.byteLength) };
+    // Structured clone turns Buffers into Uint8Arrays; give them their Buffer methods back.
+    return {
+      batch: { ...batch, data: Buffer.from(batch.data.buffer, batch.data.byteOffset, batch.data.byteLength) },
+      body: Buffer.from(response.body.buffer, response.body.byteOffset, response.body.byteLength),
+    };
   }
 
   compressSync(bytes: Uint8Array): Uint8Array {
@@ -65,7 +73,8 @@ export class WorkerPool {
 
   async compress(bytes: Uint8Array): Promise<Uint8Array> {
     if (this.workers.length === 0) return this.compressSync(bytes);
-    const response = await this.send(this.workers[0]!, { kind: 'compress', bytes });
+    const target = this.workers.reduce((best, w) => (w.pending.size < best.pending.size ? w : best));
+    const response = await this.send(target, { kind: 'compress', bytes });
     if (!response.ok || !('compressed' in response)) throw new Error(`compression worker failed: ${response.ok ? 'wrong result' : response.message}`);
     return response.compressed;
   }
@@ -75,11 +84,11 @@ export class WorkerPool {
     await Promise.all(this.workers.map((w) => w.worker.terminate()));
   }
 
-  private send(target: PoolWorker, task: Task): Promise<TaskResponse> {
+  private send(target: PoolWorker, task: Task, transfer: ArrayBuffer[] = []): Promise<TaskResponse> {
     const id = this.nextId++;
     return new Promise<TaskResponse>((resolvePromise, reject) => {
       target.pending.set(id, { resolve: resolvePromise, reject });
-      target.worker.postMessage({ id, task } satisfies TaskRequest);
+      target.worker.postMessage({ id, task } satisfies TaskRequest, transfer);
     });
   }
 

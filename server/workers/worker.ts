@@ -13,7 +13,7 @@ export interface TaskRequest {
 }
 
 export type TaskResponse =
-  | { id: number; ok: true; batch: PushBatch }
+  | { id: number; ok: true; batch: PushBatch; body: Uint8Array }
   | { id: number; ok: true; compressed: Uint8Array }
   | { id: number; ok: false; invalidInput: boolean; message: string };
 
@@ -39,10 +39,12 @@ function respond(request: TaskRequest): void {
         metadataCount: owned(decoded.metadataCount),
         metadataOffsets: owned(decoded.metadataOffsets),
       };
-      const transfer = [batch.data, batch.seconds, batch.nanos, batch.lineStart, batch.lineEnd, batch.metadataFirst, batch.metadataCount, batch.metadataOffsets].map(
+      // The body came over by transfer; it goes back the same way, for the WAL.
+      const body = request.task.body;
+      const transfer = [batch.data, batch.seconds, batch.nanos, batch.lineStart, batch.lineEnd, batch.metadataFirst, batch.metadataCount, batch.metadataOffsets, body].map(
         (view) => view.buffer as ArrayBuffer,
       );
-      port.postMessage({ id: request.id, ok: true, batch } satisfies TaskResponse, transfer);
+      port.postMessage({ id: request.id, ok: true, batch, body } satisfies TaskResponse, transfer);
     } else {
       const compressed = owned(runCompress(request.task));
       port.postMessage({ id: request.id, ok: true, compressed } satisfies TaskResponse, [compressed.buffer as ArrayBuffer]);

@@ -29,7 +29,7 @@ function lines(batch: EntryBatch): string[] {
 
 describe('head', () => {
   it('keeps entries in arrival order when they arrive in order, and cuts a block without re-encoding', () => {
-    const head = new Head();
+    const head = new Head(256 * 1024);
     append(head, 1_700_000_000, 5, 'a', [['trace', 't1']]);
     append(head, 1_700_000_000, 6, 'b');
     append(head, 1_700_000_001, 0, 'c');
@@ -47,7 +47,7 @@ describe('head', () => {
   });
 
   it('sorts out-of-order entries, stably, when read or cut', () => {
-    const head = new Head();
+    const head = new Head(256 * 1024);
     append(head, 100, 0, 'third');
     append(head, 50, 0, 'first');
     append(head, 75, 0, 'second-a');
@@ -60,7 +60,7 @@ describe('head', () => {
   });
 
   it('ignores identical entries (timestamp, line, metadata) but keeps different ones at the same time', () => {
-    const head = new Head();
+    const head = new Head(256 * 1024);
     expect(append(head, 10, 1, 'x')).toBe(true);
     expect(append(head, 10, 1, 'x')).toBe(false);
     expect(append(head, 10, 1, 'y')).toBe(true);
@@ -73,7 +73,7 @@ describe('head', () => {
   });
 
   it('clips a batch to [start, end) by binary search', () => {
-    const head = new Head();
+    const head = new Head(256 * 1024);
     for (let s = 0; s < 10; s++) append(head, 1000 + s, 0, `s${s}`);
     const batch = head.snapshot();
     batch.clip(1_002_000_000_000n, 1_005_000_000_000n);
@@ -81,8 +81,8 @@ describe('head', () => {
   });
 
   it('merges overlapping batches in time order and drops cross-batch duplicates', () => {
-    const a = new Head();
-    const b = new Head();
+    const a = new Head(256 * 1024);
+    const b = new Head(256 * 1024);
     append(a, 1, 0, 'one');
     append(a, 3, 0, 'three');
     append(b, 2, 0, 'two');
@@ -92,7 +92,7 @@ describe('head', () => {
   });
 
   it('refuses entries too far from the head base for exact offsets', () => {
-    const head = new Head();
+    const head = new Head(256 * 1024);
     append(head, 1_700_000_000, 0, 'now');
     expect(head.accepts(1_700_000_000 + 49 * 86_400)).toBe(true);
     expect(head.accepts(1_700_000_000 + 51 * 86_400)).toBe(false);
