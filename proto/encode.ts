@@ -2,8 +2,8 @@
  * Encoding of Loki push requests (the agent, the bench's batch generator, tests). Sizes are
  * computed first so the whole request is written into one exactly-sized Buffer.
  */
-import { compress } from 'snappyjs';
 import type { MetadataPairs } from './batch.js';
+import { snappyCompress } from './snappy.js';
 
 export interface PushEntryInput {
   /** Whole seconds since the epoch; may be negative. */
@@ -175,6 +175,5 @@ export function encodePushRequest(streams: ReadonlyArray<PushStreamInput>): Buff
 
 /** The request as Promtail sends it: snappy block format, not framed. */
 export function encodeSnappyPushRequest(streams: ReadonlyArray<PushStreamInput>): Buffer {
-  const compressed = compress(encodePushRequest(streams));
-  return Buffer.from(compressed.buffer, compressed.byteOffset, compressed.length);
+  return snappyCompress(encodePushRequest(streams));
 }

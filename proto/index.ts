@@ -8,4 +8,4 @@ export type { PushEntryInput, PushStreamInput } from './encode.js';
 export { PushDecodeError } from './errors.js';
 export { LabelStringError, formatLabelString, parseLabelString, quoteGoString } from './labels.js';
 export type { LabelPair } from './labels.js';
-export { DEFAULT_MAX_DECOMPRESSED_BYTES, snappyUncompress } from './snappy.js';
+export { DEFAULT_MAX_DECOMPRESSED_BYTES, snappyCompress, snappyUncompress } from './snappy.js';

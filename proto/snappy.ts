@@ -132,3 +132,122 @@ export function snappyUncompress(compressed: Uint8Array, maxDecompressedBytes: n
   if (outPos !== length) throw malformedSnappy(`decompressed to ${outPos} bytes but the preamble declares ${length}`);
   return out;
 }
+
+// ---- Compression ------------------------------------------------------------------------
+//
+// The reference algorithm (64 KiB fragments, a 14-bit hash of the next 4 bytes, skipping
+// faster through data that does not compress), written for V8: 4-byte loads and compares
+// through one DataView instead of byte by byte, Math.imul for the hash (snappyjs multiplies
+// in floating point), and a 16-bit table of fragment offsets so it stays in L1 cache.
+// 1.4x snappyjs's compressor on log lines (bench/RESULTS.md, "Block compression").
+
+const FRAGMENT_SIZE = 65536;
+const HASH_SHIFT = 32 - 14;
+/** Matches are not searched in a fragment's last bytes, as in the reference implementation. */
+const INPUT_MARGIN = 15;
+const hashTable = new Uint16Array(1 << 14);
+
+function hash4(view: DataView, pos: number): number {
+  return Math.imul(view.getUint32(pos, true), 0x1e35a7bd) >>> HASH_SHIFT;
+}
+
+function emitLiteral(src: Uint8Array, start: number, length: number, out: Uint8Array, op: number): number {
+  const n = length - 1;
+  if (n < 60) {
+    out[op++] = n << 2;
+  } else if (n < 256) {
+    out[op++] = 60 << 2;
+    out[op++] = n;
+  } else {
+    out[op++] = 61 << 2;
+    out[op++] = n & 0xff;
+    out[op++] = n >>> 8;
+  }
+  if (length >= NATIVE_COPY_MIN) out.set(src.subarray(start, start + length), op);
+  else for (let index = 0; index < length; index++) out[op + index] = src[start + index];
+  return op + length;
+}
+
+function emitCopy(out: Uint8Array, op: number, offset: number, length: number): number {
+  while (length >= 68) {
+    out[op++] = 2 | (63 << 2);
+    out[op++] = offset & 0xff;
+    out[op++] = offset >>> 8;
+    length -= 64;
+  }
+  if (length > 64) {
+    out[op++] = 2 | (59 << 2);
+    out[op++] = offset & 0xff;
+    out[op++] = offset >>> 8;
+    length -= 60;
+  }
+  if (length < 12 && offset < 2048) {
+    out[op++] = 1 | ((length - 4) << 2) | ((offset >>> 8) << 5);
+    out[op++] = offset & 0xff;
+  } else {
+    out[op++] = 2 | ((length - 1) << 2);
+    out[op++] = offset & 0xff;
+    out[op++] = offset >>> 8;
+  }
+  return op;
+}
+
+function compressFragment(src: Uint8Array, view: DataView, start: number, end: number, out: Uint8Array, op: number): number {
+  let nextEmit = start;
+  if (end - start >= INPUT_MARGIN) {
+    hashTable.fill(0);
+    const limit = end - INPUT_MARGIN;
+    let ip = start + 1;
+    let nextHash = hash4(view, ip);
+    for (;;) {
+      let skip = 32;
+      let nextIp = ip;
+      let candidate: number;
+      do {
+        ip = nextIp;
+        const h = nextHash;
+        nextIp = ip + (skip++ >>> 5);
+        if (nextIp > limit) return nextEmit < end ? emitLiteral(src, nextEmit, end - nextEmit, out, op) : op;
+        nextHash = hash4(view, nextIp);
+        // An empty slot reads as the fragment start; the compare below rejects it if wrong.
+        candidate = start + hashTable[h]!;
+        hashTable[h] = ip - start;
+      } while (view.getUint32(candidate, true) !== view.getUint32(ip, true));
+
+      op = emitLiteral(src, nextEmit, ip - nextEmit, out, op);
+      do {
+        const base = ip;
+        let matched = 4;
+        while (ip + matched + 4 <= end && view.getUint32(ip + matched, true) === view.getUint32(candidate + matched, true)) matched += 4;
+        while (ip + matched < end && src[ip + matched] === src[candidate + matched]) matched++;
+        ip += matched;
+        op = emitCopy(out, op, base - candidate, matched);
+        nextEmit = ip;
+        if (ip >= limit) return nextEmit < end ? emitLiteral(src, nextEmit, end - nextEmit, out, op) : op;
+        hashTable[hash4(view, ip - 1)] = ip - 1 - start;
+        const h = hash4(view, ip);
+        candidate = start + hashTable[h]!;
+        hashTable[h] = ip - start;
+      } while (view.getUint32(candidate, true) === view.getUint32(ip, true));
+      nextHash = hash4(view, ++ip);
+    }
+  }
+  return nextEmit < end ? emitLiteral(src, nextEmit, end - nextEmit, out, op) : op;
+}
+
+/** Compresses `input` into one snappy block: the length preamble, then 64 KiB fragments. */
+export function snappyCompress(input: Uint8Array): Buffer {
+  const out = Buffer.allocUnsafe(32 + input.length + Math.floor(input.length / 6));
+  const view = new DataView(input.buffer, input.byteOffset, input.byteLength);
+  let op = 0;
+  let length = input.length;
+  while (length >= 0x80) {
+    out[op++] = (length & 0x7f) | 0x80;
+    length >>>= 7;
+  }
+  out[op++] = length;
+  for (let start = 0; start < input.length; start += FRAGMENT_SIZE) {
+    op = compressFragment(input, view, start, Math.min(input.length, start + FRAGMENT_SIZE), out, op);
+  }
+  return out.subarray(0, op);
+}

@@ -5,7 +5,7 @@
  * picks blocks by time before reading or decompressing any of them.
  */
 import { crc32 } from 'node:zlib';
-import snappy from 'snappyjs';
+import { snappyUncompress } from '../../proto/index.js';
 import type { Db } from './schema.js';
 
 export interface BlockRef {
@@ -133,7 +133,7 @@ export class ChunkStore {
     const row = this.selectBlockData.get(id) as { crc: number; data: Buffer } | undefined;
     if (row === undefined) throw new ChunkCorruptError(`block ${id} is missing`);
     if (crc32(row.data) !== row.crc) throw new ChunkCorruptError(`block ${id} fails its checksum`);
-    return snappy.uncompress(row.data);
+    return snappyUncompress(row.data);
   }
 
   /** Deletes closed chunks whose newest entry is before `cutoff`; returns the stream ids touched. */

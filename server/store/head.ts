@@ -35,6 +35,8 @@ export class Head {
   private runStart = BLOCK_HEADER_BYTES;
   /** Offsets of all entries, kept once the head is out of order (see OffsetIndex). */
   private offsetIndex: OffsetIndex | null = null;
+  /** First allocation after a cut: a head that filled a block will likely fill the next. */
+  private initialCapacity = INITIAL_CAPACITY;
 
   get empty(): boolean {
     return this.count === 0;
@@ -138,8 +140,12 @@ export class Head {
     return scanEntries(this.buf, BLOCK_HEADER_BYTES, this.len, this.base, this.count);
   }
 
-  /** Takes the head's entries as an uncompressed block and leaves the head empty. */
-  cut(): CutBlock {
+  /**
+   * Takes the head's entries as an uncompressed block and leaves the head empty. `full`
+   * says the head reached the block size, so the next one is allocated at that size at
+   * once instead of growing through copies.
+   */
+  cut(full = false): CutBlock {
     const minTs = this.minTs;
     const maxTs = this.maxTs;
     const count = this.count;
@@ -151,6 +157,7 @@ export class Head {
       bytes = this.writeSorted();
     }
     this.buf = Buffer.allocUnsafe(0);
+    this.initialCapacity = full ? this.blockSize + (this.blockSize >>> 3) : INITIAL_CAPACITY;
     this.len = BLOCK_HEADER_BYTES;
     this.count = 0;
     this.minOffset = Infinity;
@@ -224,7 +231,7 @@ export class Head {
     if (need <= this.buf.length) return;
     // Double while small; near the block size grow only as needed, since a head is cut
     // soon after it passes the block size and a doubled buffer would sit half empty.
-    let capacity = Math.max(INITIAL_CAPACITY, this.buf.length * 2);
+    let capacity = Math.max(this.initialCapacity, this.buf.length * 2);
     if (capacity > this.blockSize) capacity = Math.max(this.blockSize + (this.blockSize >>> 3), need + (need >>> 4));
     while (capacity < need) capacity *= 2;
     const next = Buffer.allocUnsafe(capacity);

@@ -62,6 +62,8 @@ export class Store {
   private timers: NodeJS.Timeout[] = [];
   private lastCompactionMs = Date.now();
   private pendingBytes = 0;
+  private readonly readyStreams = new Set<MemStream>();
+  private persistScheduled: Promise<void> | null = null;
   /** Settles when every block cut so far is in the database. */
   private compressions: Promise<void> = Promise.resolve();
 
@@ -159,7 +161,7 @@ export class Store {
       }
       stream.lastWalSeq = seq;
       stream.lastAppendMs = nowMs;
-      if (stream.head.bytes >= this.options.blockSize) this.cutHead(stream, nowMs);
+      if (stream.head.bytes >= this.options.blockSize) this.cutHead(stream, true);
     }
   }
 
@@ -168,15 +170,15 @@ export class Store {
    * the database once every earlier write of the stream is; until then reads see it in
    * `stream.pending` and it keeps its WAL records.
    */
-  private cutHead(stream: MemStream, nowMs: number): void {
+  private cutHead(stream: MemStream, full = false): void {
     if (stream.head.empty) return;
-    const cut = stream.head.cut();
+    const cut = stream.head.cut(full);
     const write = { kind: 'block' as const, cut, firstWalSeq: stream.headFirstWalSeq, flushedWalSeq: stream.lastWalSeq, compressed: null as Uint8Array | null };
     stream.headFirstWalSeq = 0;
     stream.pending.push(write);
     if (this.pendingBytes + cut.bytes.byteLength > MAX_PENDING_BYTES) {
       write.compressed = this.options.compressSync(cut.bytes);
-      this.applyPending(stream, nowMs);
+      this.schedulePersist(stream);
       return;
     }
     this.pendingBytes += cut.bytes.byteLength;
@@ -185,19 +187,42 @@ export class Store {
       ([, bytes]) => {
         this.pendingBytes -= cut.bytes.byteLength;
         write.compressed = bytes;
-        this.applyPending(stream, Date.now());
+        this.schedulePersist(stream);
       },
       (err: unknown) => {
         // The compressor failed (a worker died): do it here rather than lose the block.
         this.pendingBytes -= cut.bytes.byteLength;
         write.compressed = this.options.compressSync(cut.bytes);
-        this.applyPending(stream, Date.now());
+        this.schedulePersist(stream);
         throw err;
       },
     ).catch(() => undefined);
   }
 
-  /** Writes the stream's compressed blocks and queued chunk closes, in order, up to the first still compressing. */
+  /**
+   * Writes compressed blocks once per turn of the event loop, in one transaction for all
+   * streams: a commit per block cost more than the inserts themselves.
+   */
+  private schedulePersist(stream: MemStream): void {
+    this.readyStreams.add(stream);
+    this.persistScheduled ??= new Promise<void>((resolve) => {
+      setImmediate(() => {
+        this.persistScheduled = null;
+        const ready = [...this.readyStreams];
+        this.readyStreams.clear();
+        const now = Date.now();
+        this.db.transaction(() => {
+          for (const s of ready) this.applyPending(s, now);
+        })();
+        resolve();
+      });
+    });
+  }
+
+  /**
+   * Writes the stream's compressed blocks and queued chunk closes, in order, up to the
+   * first still compressing. Runs inside the caller's transaction.
+   */
   private applyPending(stream: MemStream, nowMs: number): void {
     while (stream.pending.length > 0) {
       const write = stream.pending[0]!;
@@ -209,16 +234,13 @@ export class Store {
       if (write.compressed === null) return;
       stream.pending.shift();
       const { cut, compressed, flushedWalSeq } = write;
-      const stored = this.db.transaction(() => {
-        if (stream.chunkId === 0) {
-          stream.chunkId = this.chunks.openChunk(stream.id, cut.minTs, nowMs);
-          stream.chunkOpenedAtMs = nowMs;
-          stream.chunkStoredBytes = 0;
-        }
-        const block = this.chunks.appendBlock(stream.chunkId, stream.id, compressed, cut.bytes.byteLength, cut.minTs, cut.maxTs, cut.count);
-        this.index.setFlushedWalSeq(stream.id, flushedWalSeq);
-        return block;
-      })();
+      if (stream.chunkId === 0) {
+        stream.chunkId = this.chunks.openChunk(stream.id, cut.minTs, nowMs);
+        stream.chunkOpenedAtMs = nowMs;
+        stream.chunkStoredBytes = 0;
+      }
+      const stored = this.chunks.appendBlock(stream.chunkId, stream.id, compressed, cut.bytes.byteLength, cut.minTs, cut.maxTs, cut.count);
+      this.index.setFlushedWalSeq(stream.id, flushedWalSeq);
       stream.flushedWalSeq = flushedWalSeq;
       stream.chunkStoredBytes += stored.storedBytes;
       this.observer.blockCut(stored.rawBytes, stored.storedBytes);
@@ -246,7 +268,8 @@ export class Store {
     do {
       current = this.compressions;
       await current;
-    } while (current !== this.compressions);
+      await this.persistScheduled;
+    } while (current !== this.compressions || this.persistScheduled !== null);
   }
 
   // ---- background work --------------------------------------------------------------
@@ -257,13 +280,13 @@ export class Store {
     for (const stream of this.byId.values()) {
       if (!stream.active) continue;
       if (nowMs - stream.lastAppendMs >= this.options.chunkIdleMs) {
-        this.cutHead(stream, nowMs);
+        this.cutHead(stream);
         this.closeChunk(stream, 'idle');
       } else if (stream.chunkId !== 0 && nowMs - stream.chunkOpenedAtMs >= this.options.maxChunkAgeMs) {
-        this.cutHead(stream, nowMs);
+        this.cutHead(stream);
         this.closeChunk(stream, 'max_age');
       } else if (!stream.head.empty && nowMs - stream.headStartedMs >= this.options.checkpointMs) {
-        this.cutHead(stream, nowMs);
+        this.cutHead(stream);
       }
       if (!stream.head.empty && stream.headFirstWalSeq > 0 && stream.headFirstWalSeq < oldestPinnedSeq) {
         oldestPinnedSeq = stream.headFirstWalSeq;
@@ -309,13 +332,13 @@ export class Store {
   async close(): Promise<void> {
     for (const timer of this.timers) clearInterval(timer);
     this.timers = [];
-    const now = Date.now();
     for (const stream of this.byId.values()) {
-      this.cutHead(stream, now);
+      this.cutHead(stream);
       this.closeChunk(stream, 'shutdown');
     }
     await this.persisted();
-    this.truncateWal(this.wal.nextSeq);
+    this.db.pragma('wal_checkpoint(FULL)');
+    this.wal.discardAll();
     this.wal.close();
     this.db.close();
   }

@@ -183,6 +183,16 @@ export class Wal {
     return removed;
   }
 
+  /**
+   * Drops every record (all are in blocks, after a clean shutdown). A new empty segment
+   * keeps the sequence going: replay skips records at or below a stream's flushed
+   * sequence, so numbers must never be reused.
+   */
+  discardAll(): void {
+    this.rotate();
+    this.truncateBefore(this.nextSeqValue);
+  }
+
   close(): void {
     if (this.syncTimer !== null) clearInterval(this.syncTimer);
     if (this.fd >= 0) {

@@ -2,8 +2,7 @@
  * The CPU-heavy steps of ingestion that run on worker threads, as plain functions so the
  * pool can also run them inline (worker_threads: 0) and tests can call them directly.
  */
-import snappy from 'snappyjs';
-import type { PushBatch } from '../../proto/index.js';
+import { snappyCompress, type PushBatch } from '../../proto/index.js';
 import { decodePushBody, type PushFormat } from '../ingest/record.js';
 
 export interface DecodeTask {
@@ -26,5 +25,5 @@ export function runDecode(task: DecodeTask): PushBatch {
 }
 
 export function runCompress(task: CompressTask): Uint8Array {
-  return snappy.compress(task.bytes);
+  return snappyCompress(task.bytes);
 }

@@ -17,10 +17,12 @@ export type TaskResponse =
   | { id: number; ok: true; compressed: Uint8Array }
   | { id: number; ok: false; invalidInput: boolean; message: string };
 
-/** A buffer that shares its ArrayBuffer (Node's small-Buffer pool) must be copied before transfer. */
+/**
+ * A view into Node's shared pool of small Buffers must be copied before its memory can be
+ * transferred; any other view is sent with its whole ArrayBuffer, offsets intact.
+ */
 function owned<T extends Uint8Array | Float64Array | Int32Array | Uint32Array>(view: T): T {
-  if (view.byteOffset === 0 && view.buffer.byteLength === view.byteLength) return view;
-  return view.slice() as T;
+  return view.buffer.byteLength === Buffer.poolSize ? (view.slice() as T) : view;
 }
 
 function respond(request: TaskRequest): void {
@@ -30,7 +32,7 @@ function respond(request: TaskRequest): void {
       const decoded = runDecode(request.task);
       const batch: PushBatch = {
         ...decoded,
-        data: Buffer.from(owned(new Uint8Array(decoded.data.buffer, decoded.data.byteOffset, decoded.data.byteLength)).buffer),
+        data: owned(decoded.data),
         seconds: owned(decoded.seconds),
         nanos: owned(decoded.nanos),
         lineStart: owned(decoded.lineStart),

@@ -1,7 +1,7 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { nowNs, readAllEntries, startServer, tempDir } from '../helpers/server.js';
+import { nowNs, readAllEntries, spawnServer, startServer, tempDir } from '../helpers/server.js';
 import { push } from '../helpers/push.js';
 
 const SECOND_NS = 1_000_000_000n;
@@ -69,22 +69,30 @@ describe('blocks and chunks', () => {
     }
   });
 
-  it('cuts heads into chunks on clean shutdown and keeps them across a restart', async () => {
+  it('cuts heads into chunks on clean shutdown, and the WAL sequence carries on across the restart', async () => {
     const dataDir = tempDir();
-    const first = await startServer({}, dataDir);
     const ts = nowNs(-60_000);
+    const first = await spawnServer(dataDir);
     expect((await push(first.url, [{ labels: { app: 'restart' }, entries: [{ ts, line: 'kept' }] }])).status).toBe(204);
-    await first.close();
-    // A clean shutdown leaves nothing to replay.
+    expect(await first.stop('SIGTERM')).toBe(0);
+    // A clean shutdown leaves nothing to replay: one empty segment that carries the sequence on.
     const walFiles = readdirSync(join(dataDir, 'wal'));
-    expect(walFiles.length).toBeLessThanOrEqual(1);
-    const second = await startServer({}, dataDir);
+    expect(walFiles).toHaveLength(1);
+    expect(statSync(join(dataDir, 'wal', walFiles[0]!)).size).toBe(0);
+
+    // Written after the restart and only in the WAL when the process dies: replay must not
+    // mistake it for a record the stream had already flushed.
+    const second = await spawnServer(dataDir);
+    expect((await push(second.url, [{ labels: { app: 'restart' }, entries: [{ ts: ts + 1n, line: 'after restart' }] }])).status).toBe(204);
+    await second.stop('SIGKILL');
+
+    const third = await startServer({}, dataDir);
     try {
-      expect(readAllEntries(second.store).map((e) => e.line)).toEqual(['kept']);
-      const stream = second.store.streamsInRange('fake', 0n, 2n ** 62n)[0]!;
-      expect(second.store.chunkStats(stream, 0n, 2n ** 62n).chunks).toBe(1);
+      expect(readAllEntries(third.store).map((e) => e.line)).toEqual(['kept', 'after restart']);
+      const stream = third.store.streamsInRange('fake', 0n, 2n ** 62n)[0]!;
+      expect(third.store.chunkStats(stream, 0n, 2n ** 62n).chunks).toBe(1);
     } finally {
-      await second.close();
+      await third.close();
     }
   });
 });
