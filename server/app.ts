@@ -41,6 +41,7 @@ export function createServer({ config, logger = false }: ServerOptions): SkaldSe
       chunkIdleMs: ingester.chunk_idle_period,
       maxChunkAgeMs: ingester.max_chunk_age,
       checkpointMs: ingester.wal.checkpoint_duration,
+      headMemoryLimit: ingester.head_memory_limit,
       retentionMs: config.limits_config.retention_period,
       compactionIntervalMs: config.compactor.compaction_interval,
       wal: { sync: ingester.wal.sync, syncPeriodMs: ingester.wal.sync_period, segmentSize: ingester.wal.segment_size },

@@ -43,6 +43,8 @@ export interface ServerConfig {
     max_chunk_age: number;
     /** Threads that decode pushes and compress blocks beside the event loop; 0 = all inline. */
     worker_threads: number;
+    /** Above this many bytes in all heads together, the largest heads are cut early (Skald's own key). */
+    head_memory_limit: number;
     wal: { sync: WalSyncMode; sync_period: number; checkpoint_duration: number; segment_size: number };
   };
   compactor: { compaction_interval: number };
@@ -69,6 +71,7 @@ const SCHEMA: Section = {
     chunk_idle_period: 'duration',
     max_chunk_age: 'duration',
     worker_threads: 'int',
+    head_memory_limit: 'bytes',
     wal: { sync: ['batch', 'interval'], sync_period: 'duration', checkpoint_duration: 'duration', segment_size: 'bytes' },
   },
   compactor: { compaction_interval: 'duration' },
@@ -107,6 +110,7 @@ export function defaultConfig(): ServerConfig {
       chunk_idle_period: 30 * 60_000,
       max_chunk_age: 2 * 3_600_000,
       worker_threads: Math.min(4, availableParallelism()),
+      head_memory_limit: 64 * 1024 * 1024,
       // Skald's WAL: `sync` chooses fsync per acknowledged batch or every `sync_period`;
       // either way a write is in the OS before the 204, so it survives kill -9.
       wal: { sync: 'interval', sync_period: 1000, checkpoint_duration: 5 * 60_000, segment_size: 64 * 1024 * 1024 },

@@ -23,6 +23,8 @@ export interface StoreOptions {
   maxChunkAgeMs: number;
   /** A head is cut into a block once its oldest entry has waited this long, bounding the WAL. */
   checkpointMs: number;
+  /** Bytes all heads may hold together; past it the largest are cut, bounding memory with many streams. */
+  headMemoryLimit: number;
   retentionMs: number;
   compactionIntervalMs: number;
   wal: WalOptions;
@@ -62,6 +64,8 @@ export class Store {
   private timers: NodeJS.Timeout[] = [];
   private lastCompactionMs = Date.now();
   private pendingBytes = 0;
+  /** Sum of every head's `bytes`, as last seen by commit(). */
+  private headBytes = 0;
   private readonly readyStreams = new Set<MemStream>();
   private persistScheduled: Promise<void> | null = null;
   /** Settles when every block cut so far is in the database. */
@@ -161,7 +165,20 @@ export class Store {
       }
       stream.lastWalSeq = seq;
       stream.lastAppendMs = nowMs;
+      this.headBytes += stream.head.bytes - stream.headBytesCounted;
+      stream.headBytesCounted = stream.head.bytes;
       if (stream.head.bytes >= this.options.blockSize) this.cutHead(stream, true);
+    }
+    if (this.headBytes > this.options.headMemoryLimit) this.shrinkHeads();
+  }
+
+  /** Cuts the largest heads into (smaller) blocks until the heads use 3/4 of their memory limit. */
+  private shrinkHeads(): void {
+    const target = this.options.headMemoryLimit * 0.75;
+    const streams = [...this.byId.values()].filter((s) => !s.head.empty).sort((a, b) => b.head.bytes - a.head.bytes);
+    for (const stream of streams) {
+      if (this.headBytes <= target) break;
+      this.cutHead(stream);
     }
   }
 
@@ -173,6 +190,8 @@ export class Store {
   private cutHead(stream: MemStream, full = false): void {
     if (stream.head.empty) return;
     const cut = stream.head.cut(full);
+    this.headBytes -= stream.headBytesCounted;
+    stream.headBytesCounted = 0;
     const write = { kind: 'block' as const, cut, firstWalSeq: stream.headFirstWalSeq, flushedWalSeq: stream.lastWalSeq, compressed: null as Uint8Array | null };
     stream.headFirstWalSeq = 0;
     stream.pending.push(write);

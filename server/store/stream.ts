@@ -23,6 +23,8 @@ export class MemStream {
   newestNanos = 0;
   lastAppendMs = 0;
   headStartedMs = 0;
+  /** The head's size as the store last counted it towards its memory limit. */
+  headBytesCounted = 0;
 
   /** WAL sequence of the first record whose entries are in the head (0 = head empty). */
   headFirstWalSeq = 0;

@@ -97,6 +97,34 @@ describe('blocks and chunks', () => {
   });
 });
 
+describe('head memory limit', () => {
+  it('cuts the largest heads early when all heads together pass head_memory_limit', async () => {
+    const srv = await startServer({ ingester: { head_memory_limit: '64KB' } });
+    try {
+      const base = nowNs(-60_000);
+      const lines: string[] = [];
+      // Ten streams of ~20 KB each: far below the 256 KB block size, but 200 KB together.
+      for (let round = 0; round < 10; round++) {
+        const streams = Array.from({ length: 10 }, (_, s) => ({
+          labels: { app: 'many', shard: String(s) },
+          entries: Array.from({ length: 20 }, (_, i) => {
+            const line = `round ${round} shard ${s} entry ${i} ${'z'.repeat(80)}`;
+            lines.push(line);
+            return { ts: base + BigInt(round * 100 + i), line };
+          }),
+        }));
+        expect((await push(srv.url, streams)).status).toBe(204);
+      }
+      await srv.store.persisted();
+      const metrics = await (await fetch(`${srv.url}/metrics`)).text();
+      expect(Number(/^skald_ingester_blocks_cut_total (\d+)/m.exec(metrics)![1])).toBeGreaterThan(0);
+      expect(readAllEntries(srv.store).map((e) => e.line).sort()).toEqual(lines.sort());
+    } finally {
+      await srv.close();
+    }
+  });
+});
+
 describe('chunk closing', () => {
   async function closedChunks(url: string, reason: string): Promise<number> {
     const text = await (await fetch(`${url}/metrics`)).text();
