@@ -48,6 +48,7 @@ function main(): void {
 
   // (a) blobs in SQLite
   const blobDb = new Database(join(root, 'blobs.db'));
+  blobDb.pragma(`page_size = ${Number(process.env.PAGE_SIZE ?? 4096)}`);
   blobDb.pragma('journal_mode = WAL');
   blobDb.pragma('synchronous = NORMAL');
   blobDb.exec('CREATE TABLE blocks (id INTEGER PRIMARY KEY, stream_id INTEGER, min_ts INTEGER, max_ts INTEGER, data BLOB)');

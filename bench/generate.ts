@@ -22,6 +22,9 @@ export interface KubernetesBatchOptions {
   targetBytes?: number;
   /** Fraction of entries carrying structured metadata (trace_id, span_id); Promtail sends none by default. */
   metadataFraction?: number;
+  /** Range of line lengths drawn (uniformly) before formatting; nginx lines cannot be shorter than their fields. */
+  minLineBytes?: number;
+  maxLineBytes?: number;
 }
 
 type LineFormat = 'logfmt' | 'json' | 'nginx';
@@ -108,6 +111,8 @@ export function generateKubernetesBatch(options: KubernetesBatchOptions): PushSt
   const targetBytes = options.targetBytes ?? 1024 * 1024;
   const metadataFraction = options.metadataFraction ?? 0;
   const intervalNanos = options.entryIntervalNanos ?? 1_000_000;
+  const minLine = options.minLineBytes ?? 80;
+  const maxLine = options.maxLineBytes ?? 400;
 
   const shapes = streamShapes(options.streamSeed ?? options.seed, streamCount);
 
@@ -149,7 +154,7 @@ export function generateKubernetesBatch(options: KubernetesBatchOptions): PushSt
   while (bytes < targetBytes) {
     const streamIndex = Math.floor(random() * streamCount);
     const shape = shapes[streamIndex];
-    const line = makeLine(shape, seconds, nanos, 80 + Math.floor(random() * 301));
+    const line = makeLine(shape, seconds, nanos, minLine + Math.floor(random() * (maxLine - minLine + 1)));
     const entry: PushEntryInput = { seconds, nanos, line };
     if (random() < metadataFraction) entry.metadata = [['trace_id', hex(32)], ['span_id', hex(16)]];
     entriesByStream[streamIndex].push(entry);

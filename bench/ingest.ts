@@ -2,7 +2,7 @@
  * Ingest benchmark: Promtail-like load against a real `skald server` process.
  *
  *   node dist/bench/ingest.js [--lines 8000000] [--streams 1000] [--clients 4]
- *     [--batch-bytes 1048576] [--sync interval|batch] [--port N] [--keep]
+ *     [--batch-bytes 1048576] [--line-bytes 80-400] [--sync interval|batch] [--port N] [--keep]
  *
  * 1. Pre-generates every batch (Kubernetes-like logfmt / JSON / nginx lines, encoded and
  *    snappy-compressed) in worker threads, so the timed phase spends no client CPU on it:
@@ -37,6 +37,8 @@ interface BenchOptions {
   streams: number;
   clients: number;
   batchBytes: number;
+  minLineBytes: number;
+  maxLineBytes: number;
   sync: SyncMode;
   keep: boolean;
   port: number | undefined;
@@ -49,6 +51,8 @@ interface ClientJob {
   streams: number;
   targetLines: number;
   batchBytes: number;
+  minLineBytes: number;
+  maxLineBytes: number;
   startSeconds: number;
   intervalNanos: number;
 }
@@ -138,6 +142,8 @@ function generateClient(job: ClientJob): { result: GeneratedClient; transfer: Ar
       seed: job.client * 1_000_003 + index + 1,
       streamCount: job.streams,
       targetBytes: job.batchBytes,
+      minLineBytes: job.minLineBytes,
+      maxLineBytes: job.maxLineBytes,
       startSeconds: seconds,
       startNanos: nanos,
       entryIntervalNanos: job.intervalNanos,
@@ -182,6 +188,8 @@ async function pregenerate(options: BenchOptions): Promise<{ batches: PreparedBa
     streams: Math.max(1, Math.round(options.streams / options.clients)),
     targetLines: linesPerClient,
     batchBytes: options.batchBytes,
+    minLineBytes: options.minLineBytes,
+    maxLineBytes: options.maxLineBytes,
     startSeconds: nowSeconds - 50 * 60,
     intervalNanos,
   }));
@@ -403,6 +411,7 @@ function parseOptions(): BenchOptions {
       streams: { type: 'string', default: '1000' },
       clients: { type: 'string', default: '4' },
       'batch-bytes': { type: 'string', default: String(MIB) },
+      'line-bytes': { type: 'string', default: '80-400' },
       sync: { type: 'string', default: 'interval' },
       port: { type: 'string' },
       keep: { type: 'boolean', default: false },
@@ -415,11 +424,17 @@ function parseOptions(): BenchOptions {
     return value;
   };
   if (values.sync !== 'interval' && values.sync !== 'batch') throw new Error(`--sync must be interval or batch, got ${JSON.stringify(values.sync)}`);
+  const lineRange = /^(\d+)-(\d+)$/.exec(values['line-bytes']);
+  if (lineRange === null || Number(lineRange[1]) > Number(lineRange[2])) {
+    throw new Error(`--line-bytes must be MIN-MAX, e.g. 80-400, got ${JSON.stringify(values['line-bytes'])}`);
+  }
   return {
     lines: positive('lines', values.lines),
     streams: positive('streams', values.streams),
     clients: positive('clients', values.clients),
     batchBytes: positive('batch-bytes', values['batch-bytes']),
+    minLineBytes: Number(lineRange[1]),
+    maxLineBytes: Number(lineRange[2]),
     sync: values.sync,
     keep: values.keep,
     port: values.port === undefined ? undefined : positive('port', values.port),

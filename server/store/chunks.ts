@@ -90,7 +90,8 @@ export class ChunkStore {
       .safeIntegers(true);
     this.selectExpired = db.prepare('SELECT id, stream_id AS streamId FROM chunks WHERE max_ts < ? AND closed = 1');
     this.deleteChunkRows = db.prepare('DELETE FROM chunks WHERE id = ?');
-    this.deleteChunkBlocks = db.prepare('DELETE FROM blocks WHERE chunk_id = ?');
+    // Found through blocks_by_stream: an index on chunk_id would cost every block insert for a rare delete.
+    this.deleteChunkBlocks = db.prepare('DELETE FROM blocks WHERE stream_id = ? AND chunk_id = ?');
     this.countStreamChunks = db.prepare('SELECT count(*) FROM chunks WHERE stream_id = ?').pluck();
   }
 
@@ -141,7 +142,7 @@ export class ChunkStore {
     const expired = this.selectExpired.all(cutoff) as Array<{ id: number; streamId: number }>;
     const streams = new Set<number>();
     for (const { id, streamId } of expired) {
-      this.deleteChunkBlocks.run(id);
+      this.deleteChunkBlocks.run(streamId, id);
       this.deleteChunkRows.run(id);
       streams.add(streamId);
     }

@@ -51,7 +51,6 @@ CREATE TABLE IF NOT EXISTS blocks (
   data BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS blocks_by_stream ON blocks (stream_id, min_ts);
-CREATE INDEX IF NOT EXISTS blocks_by_chunk ON blocks (chunk_id);
 `;
 
 export function openDatabase(file: string): Db {
