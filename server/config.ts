@@ -110,7 +110,7 @@ export function defaultConfig(): ServerConfig {
       chunk_idle_period: 30 * 60_000,
       max_chunk_age: 2 * 3_600_000,
       worker_threads: Math.min(4, availableParallelism()),
-      head_memory_limit: 64 * 1024 * 1024,
+      head_memory_limit: 32 * 1024 * 1024,
       // Skald's WAL: `sync` chooses fsync per acknowledged batch or every `sync_period`;
       // either way a write is in the OS before the 204, so it survives kill -9.
       wal: { sync: 'interval', sync_period: 1000, checkpoint_duration: 5 * 60_000, segment_size: 64 * 1024 * 1024 },

@@ -34,6 +34,7 @@ export function pushRoutes(app: FastifyInstance, ctx: ServerContext): void {
 
     const outcome = ctx.distributor.push(request.tenant, format, decoded.body, batch, Date.now());
     if (ctx.store.walSyncPerBatch) await ctx.store.syncWal();
+    if (ctx.store.backlogged) await ctx.store.drained();
     ctx.metrics.pushDuration.observe(
       { route: 'loki_api_v1_push', status_code: String(outcome.status) },
       Number(process.hrtime.bigint() - started) / 1e9,

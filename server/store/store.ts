@@ -28,12 +28,12 @@ export interface StoreOptions {
   retentionMs: number;
   compactionIntervalMs: number;
   wal: WalOptions;
-  /** Compresses a block, possibly on another thread; results must come back in call order. */
+  /** Compresses a block, possibly on another thread. */
   compress(bytes: Uint8Array): Promise<Uint8Array>;
   compressSync(bytes: Uint8Array): Uint8Array;
 }
 
-/** Above this many uncompressed bytes waiting for the compressor, blocks are compressed inline (backpressure). */
+/** Above this many uncompressed bytes waiting for the compressor, pushes wait before they are answered. */
 const MAX_PENDING_BYTES = 16 * 1024 * 1024;
 
 /** Counters the store reports to /metrics. */
@@ -67,6 +67,7 @@ export class Store {
   /** Sum of every head's `bytes`, as last seen by commit(). */
   private headBytes = 0;
   private readonly readyStreams = new Set<MemStream>();
+  private readonly drainWaiters: Array<() => void> = [];
   private persistScheduled: Promise<void> | null = null;
   /** Settles when every block cut so far is in the database. */
   private compressions: Promise<void> = Promise.resolve();
@@ -195,27 +196,42 @@ export class Store {
     const write = { kind: 'block' as const, cut, firstWalSeq: stream.headFirstWalSeq, flushedWalSeq: stream.lastWalSeq, compressed: null as Uint8Array | null };
     stream.headFirstWalSeq = 0;
     stream.pending.push(write);
-    if (this.pendingBytes + cut.bytes.byteLength > MAX_PENDING_BYTES) {
-      write.compressed = this.options.compressSync(cut.bytes);
-      this.schedulePersist(stream);
-      return;
-    }
     this.pendingBytes += cut.bytes.byteLength;
     const compressed = this.options.compress(cut.bytes);
     this.compressions = Promise.all([this.compressions, compressed]).then(
       ([, bytes]) => {
-        this.pendingBytes -= cut.bytes.byteLength;
         write.compressed = bytes;
-        this.schedulePersist(stream);
+        this.compressed(stream, cut.bytes.byteLength);
       },
       (err: unknown) => {
         // The compressor failed (a worker died): do it here rather than lose the block.
-        this.pendingBytes -= cut.bytes.byteLength;
         write.compressed = this.options.compressSync(cut.bytes);
-        this.schedulePersist(stream);
+        this.compressed(stream, cut.bytes.byteLength);
         throw err;
       },
     ).catch(() => undefined);
+  }
+
+  private compressed(stream: MemStream, rawBytes: number): void {
+    this.pendingBytes -= rawBytes;
+    this.schedulePersist(stream);
+    if (this.drainWaiters.length > 0 && this.pendingBytes <= MAX_PENDING_BYTES / 2) {
+      for (const resolve of this.drainWaiters.splice(0)) resolve();
+    }
+  }
+
+  /**
+   * Backpressure: true while the compressors are behind. The push route then waits for
+   * `drained()` before answering, which slows clients down instead of letting the backlog
+   * (memory) grow or compressing on the event loop.
+   */
+  get backlogged(): boolean {
+    return this.pendingBytes > MAX_PENDING_BYTES;
+  }
+
+  drained(): Promise<void> {
+    if (!this.backlogged) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
   }
 
   /**

@@ -49,7 +49,11 @@ function respond(request: TaskRequest): void {
       port.postMessage({ id: request.id, ok: true, batch, body } satisfies TaskResponse, transfer);
     } else {
       const compressed = owned(runCompress(request.task));
-      port.postMessage({ id: request.id, ok: true, compressed } satisfies TaskResponse, [compressed.buffer as ArrayBuffer]);
+      // The block arrived as a copy; sending it back with the result frees it on the main
+      // thread, whose frequent scavenges release it at once. Left here it would wait for
+      // this thread's rare GCs and tens of MB would pile up.
+      const input = owned(request.task.bytes);
+      port.postMessage({ id: request.id, ok: true, compressed } satisfies TaskResponse, [compressed.buffer as ArrayBuffer, input.buffer as ArrayBuffer]);
     }
   } catch (err) {
     const invalidInput = err instanceof PushDecodeError || err instanceof JsonPushError;
