@@ -72,6 +72,7 @@ export class Distributor {
     }
 
     const seq = this.store.nextWalSeq;
+    const bytes = plainBytes(batch.data);
     const touched: MemStream[] = [];
     let accepted = 0;
     for (const pushStream of batch.streams) {
@@ -80,7 +81,7 @@ export class Distributor {
       const stream = this.resolveStream(ctx, pushStream.labels, first, last, batch);
       if (stream === undefined) continue;
       if (!this.streamRateOk(ctx, stream, batch, first, last)) continue;
-      accepted += this.appendEntries(ctx, stream, batch, first, last);
+      accepted += this.appendEntries(ctx, stream, batch, bytes, first, last);
       touched.push(stream);
     }
 
@@ -105,6 +106,7 @@ export class Distributor {
     const record = decodePushRecord(payload);
     const batch = decodePushBody(record.format, record.body, this.maxBodyBytes);
     const rejected = new Set(record.rejected);
+    const bytes = plainBytes(batch.data);
     const touched: MemStream[] = [];
     for (const pushStream of batch.streams) {
       let stream: MemStream;
@@ -116,7 +118,7 @@ export class Distributor {
       if (seq <= stream.flushedWalSeq) continue;
       for (let i = pushStream.firstEntry, end = i + pushStream.entryCount; i < end; i++) {
         if (rejected.has(i)) continue;
-        this.appendOne(stream, batch, i);
+        this.appendOne(stream, batch, bytes, i);
       }
       touched.push(stream);
     }
@@ -190,7 +192,7 @@ export class Distributor {
     return false;
   }
 
-  private appendEntries(ctx: PushContext, stream: MemStream, batch: PushBatch, first: number, last: number): number {
+  private appendEntries(ctx: PushContext, stream: MemStream, batch: PushBatch, bytes: Uint8Array, first: number, last: number): number {
     const limits = this.limits;
     const oldestMs = limits.reject_old_samples ? ctx.nowMs - limits.reject_old_samples_max_age : -Infinity;
     const newestMs = ctx.nowMs + limits.creation_grace_period;
@@ -237,19 +239,19 @@ export class Distributor {
         this.addError(ctx, message, 1);
         continue;
       }
-      if (this.appendOne(stream, batch, i)) accepted++;
+      if (this.appendOne(stream, batch, bytes, i)) accepted++;
       else this.metrics.duplicatesDropped.inc({ tenant: ctx.tenant });
     }
     return accepted;
   }
 
-  private appendOne(stream: MemStream, batch: PushBatch, i: number): boolean {
+  private appendOne(stream: MemStream, batch: PushBatch, bytes: Uint8Array, i: number): boolean {
     const seconds = batch.seconds[i]!;
     const nanos = batch.nanos[i]!;
     const appended = stream.head.append(
       seconds,
       nanos,
-      batch.data,
+      bytes,
       batch.lineStart[i]!,
       batch.lineEnd[i]!,
       batch.metadataOffsets,
@@ -272,6 +274,14 @@ export class Distributor {
     this.metrics.discardedSamples.inc({ reason, tenant }, entries);
     this.metrics.discardedBytes.inc({ reason, tenant }, bytes);
   }
+}
+
+/**
+ * A plain Uint8Array over a batch's bytes, made once per push: subarrays of a Buffer go
+ * through Node's FastBuffer constructor, measurably slower per entry.
+ */
+function plainBytes(data: Buffer): Uint8Array {
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
 
 function entryBytes(batch: PushBatch, i: number): number {

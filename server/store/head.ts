@@ -97,8 +97,7 @@ export class Head {
     let pos = writeUvarint(buf, entryStart, zigzag(offset));
     const bodyStart = pos;
     pos = writeUvarint(buf, pos, lineLen);
-    buf.set(src.subarray(lineStart, lineEnd), pos);
-    pos += lineLen;
+    pos = copyBytes(src, lineStart, lineEnd, buf, pos);
     pos = writeUvarint(buf, pos, metaCount);
     for (let p = metaFirst * 4, last = (metaFirst + metaCount) * 4; p < last; p += 4) {
       const nameStart = metaOffsets[p]!;
@@ -106,11 +105,9 @@ export class Head {
       const valueStart = metaOffsets[p + 2]!;
       const valueEnd = metaOffsets[p + 3]!;
       pos = writeUvarint(buf, pos, nameEnd - nameStart);
-      buf.set(src.subarray(nameStart, nameEnd), pos);
-      pos += nameEnd - nameStart;
+      pos = copyBytes(src, nameStart, nameEnd, buf, pos);
       pos = writeUvarint(buf, pos, valueEnd - valueStart);
-      buf.set(src.subarray(valueStart, valueEnd), pos);
-      pos += valueEnd - valueStart;
+      pos = copyBytes(src, valueStart, valueEnd, buf, pos);
     }
 
     if (offset <= this.maxOffset) {
@@ -238,6 +235,20 @@ export class Head {
     this.buf.copy(next, 0, 0, this.len);
     this.buf = next;
   }
+}
+
+/** Below this length a loop beats creating a subarray for a native copy (one allocation per call). */
+const LOOP_COPY_MAX = 96;
+
+/** Copies `src[start, end)` to `dst` at `pos`; returns the position after it. */
+function copyBytes(src: Uint8Array, start: number, end: number, dst: Uint8Array, pos: number): number {
+  const length = end - start;
+  if (length <= LOOP_COPY_MAX) {
+    for (let i = 0; i < length; i++) dst[pos + i] = src[start + i]!;
+  } else {
+    dst.set(src.subarray(start, end), pos);
+  }
+  return pos + length;
 }
 
 function readUvarintAt(buf: Uint8Array, pos: number): [number, number] {
