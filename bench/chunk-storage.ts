@@ -4,7 +4,7 @@
  * transaction (or one write + fsync-free append) per block as the ingester does, then
  * reads a random sample back.
  *
- *   node dist/bench/chunk-storage.js [blocks=2000]
+ *   node dist/bench/chunk-storage.js [blocks=2000]     (PAGE_SIZE=N sets SQLite's page size)
  */
 import Database from 'better-sqlite3';
 import { mkdirSync, openSync, readSync, rmSync, writeSync, closeSync, statSync } from 'node:fs';
