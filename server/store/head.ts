@@ -5,7 +5,7 @@
  */
 import { BLOCK_HEADER_BYTES, EntryBatch, scanEntries, writeBlockHeader } from './block.js';
 import { OffsetIndex } from './offset-index.js';
-import { uvarintSize, writeUvarint, zigzag } from './varint.js';
+import { unzigzag, uvarintSize, writeUvarint, zigzag } from './varint.js';
 
 const INITIAL_CAPACITY = 4096;
 /** Offsets are exact only below 2^53 ns; a head spanning more than this is cut first. */
@@ -185,7 +185,7 @@ export class Head {
     let pos = BLOCK_HEADER_BYTES;
     while (pos < this.len) {
       const [zz, body] = readUvarintAt(this.buf, pos);
-      index.add(zz % 2 === 0 ? zz / 2 : -(zz + 1) / 2, pos);
+      index.add(unzigzag(zz), pos);
       pos = skipBody(this.buf, body);
     }
     return index;
@@ -200,25 +200,11 @@ export class Head {
 
   /** Whether an entry in `[from, end)` has `offset` and the same body bytes as `[bodyStart, bodyEnd)`. */
   private holdsDuplicate(from: number, end: number, offset: number, bodyStart: number, bodyEnd: number): boolean {
-    const buf = this.buf;
-    const bodyLen = bodyEnd - bodyStart;
     let pos = from;
     while (pos < end) {
-      // Decode the entry's offset and skip its body, as scanEntries does.
-      let zz = 0;
-      let scale = 1;
-      let byte: number;
-      do {
-        byte = buf[pos++]!;
-        zz += (byte & 0x7f) * scale;
-        scale *= 128;
-      } while (byte >= 0x80);
-      const entryBody = pos;
-      pos = skipBody(buf, pos);
-      const entryOffset = zz % 2 === 0 ? zz / 2 : -(zz + 1) / 2;
-      if (entryOffset === offset && pos - entryBody === bodyLen && buf.compare(buf, bodyStart, bodyEnd, entryBody, pos) === 0) {
-        return true;
-      }
+      const [zz, body] = readUvarintAt(this.buf, pos);
+      if (unzigzag(zz) === offset && this.sameBodyAt(pos, bodyStart, bodyEnd)) return true;
+      pos = skipBody(this.buf, body);
     }
     return false;
   }
