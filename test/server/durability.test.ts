@@ -3,10 +3,10 @@ import { nowNs, readAllEntries, spawnServer, startServer, tempDir } from '../hel
 import { protobufBody } from '../helpers/push.js';
 
 describe('durability', () => {
-  it('keeps every acknowledged entry exactly once after kill -9 during sustained pushes', async () => {
+  it.each(['interval', 'batch'])('keeps every acknowledged entry exactly once after kill -9 during sustained pushes (WAL sync: %s)', async (sync) => {
     const dataDir = tempDir();
     // Small blocks so some entries are in SQLite and some only in heads and the WAL when the kill lands.
-    const server = await spawnServer(dataDir, 'ingester:\n  chunk_block_size: 4KB\n  chunk_target_size: 16KB\n');
+    const server = await spawnServer(dataDir, `ingester:\n  chunk_block_size: 4KB\n  chunk_target_size: 16KB\n  wal:\n    sync: ${sync}\n`);
     const acknowledged = new Set<string>();
     const base = nowNs(-5 * 60_000);
     let sequence = 0;
