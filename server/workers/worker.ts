@@ -43,10 +43,13 @@ function respond(request: TaskRequest): void {
       };
       // The body came over by transfer; it goes back the same way, for the WAL.
       const body = request.task.body;
-      const transfer = [batch.data, batch.seconds, batch.nanos, batch.lineStart, batch.lineEnd, batch.metadataFirst, batch.metadataCount, batch.metadataOffsets, body].map(
-        (view) => view.buffer as ArrayBuffer,
+      // A Set: postMessage refuses a transfer list that names one ArrayBuffer twice.
+      const transfer = new Set(
+        [batch.data, batch.seconds, batch.nanos, batch.lineStart, batch.lineEnd, batch.metadataFirst, batch.metadataCount, batch.metadataOffsets, body].map(
+          (view) => view.buffer as ArrayBuffer,
+        ),
       );
-      port.postMessage({ id: request.id, ok: true, batch, body } satisfies TaskResponse, transfer);
+      port.postMessage({ id: request.id, ok: true, batch, body } satisfies TaskResponse, [...transfer]);
     } else {
       const compressed = owned(runCompress(request.task));
       // The block arrived as a copy; sending it back with the result frees it on the main
