@@ -229,3 +229,24 @@ describe('push limits', () => {
     expect(readAllEntries(srv.store).filter((e) => e.labels.startsWith('{app="many'))).toEqual([]);
   });
 });
+
+describe('push with worker_threads: 0 (everything on the event loop)', () => {
+  let srv: InProcessServer;
+  beforeAll(async () => {
+    srv = await startServer({ ingester: { worker_threads: 0, chunk_block_size: '1KB' } });
+  });
+  afterAll(() => srv.close());
+
+  it('decodes, validates, stores and compresses blocks the same way', async () => {
+    const base = nowNs(-MINUTE);
+    const entries = Array.from({ length: 50 }, (_, i) => ({ ts: base + BigInt(i), line: `inline ${i} ${'q'.repeat(40)}` }));
+    expect((await push(srv.url, [{ labels: { app: 'inline' }, entries }])).status).toBe(204);
+    expect((await push(srv.url, [{ labels: { app: 'inline-json' }, entries: entries.slice(0, 3) }], 'json')).status).toBe(204);
+    const bad = await fetch(`${srv.url}/loki/api/v1/push`, { method: 'POST', body: Buffer.from([0x0a, 0x05, 0x01]), headers: { 'content-type': 'application/x-protobuf', 'content-encoding': 'identity' } });
+    expect(bad.status).toBe(400);
+    await srv.store.persisted();
+    const stream = srv.store.streamsInRange('fake', 0n, 2n ** 62n).find((s) => s.labels === '{app="inline"}')!;
+    expect(srv.store.chunkStats(stream, 0n, 2n ** 62n).chunks).toBeGreaterThan(0);
+    expect(readAllEntries(srv.store).filter((e) => e.labels === '{app="inline"}').map((e) => e.line)).toEqual(entries.map((e) => e.line));
+  });
+});
