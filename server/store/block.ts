@@ -87,10 +87,6 @@ export class EntryBatch {
   }
 }
 
-export function readBlockBase(block: Uint8Array): bigint {
-  return new DataView(block.buffer, block.byteOffset, block.byteLength).getBigInt64(0, true);
-}
-
 export function writeBlockHeader(block: Uint8Array, base: bigint, count: number): void {
   const view = new DataView(block.buffer, block.byteOffset, block.byteLength);
   view.setBigInt64(0, base, true);

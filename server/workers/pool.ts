@@ -41,10 +41,6 @@ export class WorkerPool {
     for (let i = 0; i < size; i++) this.workers.push(this.spawn());
   }
 
-  get size(): number {
-    return this.workers.length;
-  }
-
   /**
    * Decodes a push body. The body is moved to the worker and back rather than copied
    * when it owns its memory, so the caller must use the returned `body`, not its own.
