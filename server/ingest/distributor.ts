@@ -85,10 +85,13 @@ export class Distributor {
       touched.push(stream);
     }
 
-    const header = encodePushRecordHeader(tenant, format, ctx.rejected);
-    const written = this.store.appendWal([header, body]);
-    if (written !== seq) throw new Error(`WAL sequence moved during a push (${seq} → ${written})`);
-    this.store.commit(seq, touched, nowMs);
+    // A push that added nothing (all rejected, or a retry of entries already here) needs no WAL record.
+    if (accepted > 0) {
+      const header = encodePushRecordHeader(tenant, format, ctx.rejected);
+      const written = this.store.appendWal([header, body]);
+      if (written !== seq) throw new Error(`WAL sequence moved during a push (${seq} → ${written})`);
+      this.store.commit(seq, touched, nowMs);
+    }
 
     if (ctx.errorCount === 0) return { status: 204, body: '', accepted };
     const lines = ctx.errors.slice();

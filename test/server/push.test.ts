@@ -1,3 +1,5 @@
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodePushRequest } from '../../proto/index.js';
@@ -82,8 +84,11 @@ describe('push API round trips', () => {
     const ts = nowNs(-MINUTE);
     const stream = { labels: { app: 'dedup' }, entries: [{ ts, line: 'same' }, { ts, line: 'same' }, { ts, line: 'other' }] };
     expect((await push(srv.url, [stream])).status).toBe(204);
-    // A client retrying the whole batch must not duplicate it either.
+    // A client retrying the whole batch must not duplicate it either, nor grow the WAL.
+    const walBytes = () => readdirSync(join(srv.dataDir, 'wal')).reduce((sum, f) => sum + statSync(join(srv.dataDir, 'wal', f)).size, 0);
+    const before = walBytes();
     expect((await push(srv.url, [stream])).status).toBe(204);
+    expect(walBytes()).toBe(before);
     const entries = readAllEntries(srv.store).filter((e) => e.labels === '{app="dedup"}');
     expect(entries.map((e) => e.line)).toEqual(['same', 'other']);
   });
