@@ -52,6 +52,7 @@ export class ChunkStore {
   private readonly selectOpenChunks;
   private readonly selectChunksInRange;
   private readonly selectExpired;
+  private readonly selectStreamsInRange;
   private readonly deleteChunkRows;
   private readonly deleteChunkBlocks;
   private readonly countStreamChunks;
@@ -88,6 +89,7 @@ export class ChunkStore {
          WHERE stream_id = ? AND max_ts >= ? AND min_ts < ?`,
       )
       .safeIntegers(true);
+    this.selectStreamsInRange = db.prepare('SELECT DISTINCT stream_id FROM chunks WHERE max_ts >= ? AND min_ts < ?').pluck();
     this.selectExpired = db.prepare('SELECT id, stream_id AS streamId FROM chunks WHERE max_ts < ? AND closed = 1');
     this.deleteChunkRows = db.prepare('DELETE FROM chunks WHERE id = ?');
     // Found through blocks_by_stream: an index on chunk_id would cost every block insert for a rare delete.
@@ -112,6 +114,11 @@ export class ChunkStore {
 
   openChunks(): ChunkRow[] {
     return (this.selectOpenChunks.all() as Array<Record<string, bigint>>).map(toChunkRow);
+  }
+
+  /** Streams with a chunk overlapping [start, end). */
+  streamIdsInRange(start: bigint, end: bigint): number[] {
+    return this.selectStreamsInRange.all(start, end) as number[];
   }
 
   chunksInRange(streamId: number, start: bigint, end: bigint): ChunkRow[] {

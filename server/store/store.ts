@@ -395,9 +395,13 @@ export class Store {
 
   /** Every stream of a tenant with entries in [start, end). */
   streamsInRange(tenant: string, start: bigint, end: bigint): MemStream[] {
+    // One query for the chunks in range instead of one per stream; heads and blocks still
+    // being compressed are checked in memory.
+    const withChunks = new Set(this.chunks.streamIdsInRange(start, end));
     const out: MemStream[] = [];
     for (const stream of this.byId.values()) {
-      if (stream.tenant === tenant && this.hasEntriesIn(stream, start, end)) out.push(stream);
+      if (stream.tenant !== tenant) continue;
+      if (withChunks.has(stream.id) || this.hasUnpersistedEntriesIn(stream, start, end)) out.push(stream);
     }
     return out;
   }
@@ -425,11 +429,16 @@ export class Store {
   }
 
   private hasEntriesIn(stream: MemStream, start: bigint, end: bigint): boolean {
+    return this.hasUnpersistedEntriesIn(stream, start, end) || this.chunks.chunksInRange(stream.id, start, end).length > 0;
+  }
+
+  /** Whether the stream's head or its blocks not yet in the database hold entries in [start, end). */
+  private hasUnpersistedEntriesIn(stream: MemStream, start: bigint, end: bigint): boolean {
     if (!stream.head.empty && stream.head.maxTs >= start && stream.head.minTs < end) return true;
     for (const write of stream.pending) {
       if (write.kind === 'block' && write.cut.maxTs >= start && write.cut.minTs < end) return true;
     }
-    return this.chunks.chunksInRange(stream.id, start, end).length > 0;
+    return false;
   }
 
   /** Chunk statistics of a stream in [start, end), for index/stats. */
