@@ -4,6 +4,7 @@
  */
 
 const UNIT_SIZES: Record<string, number> = {
+  '': 1,
   b: 1,
   k: 1e3,
   kb: 1e3,
@@ -25,16 +26,34 @@ const UNIT_SIZES: Record<string, number> = {
   pb: 1e15,
   pi: 1024 ** 5,
   pib: 1024 ** 5,
+  e: 1e18,
+  eb: 1e18,
+  ei: 1024 ** 6,
+  eib: 1024 ** 6,
 };
 
-/** Returns the byte count, or undefined when humanize would reject the text. */
+/**
+ * go-humanize `ParseBytes` (`42`, `42MB`, `1.5 KiB`, `1,024 kb`), used for byte literals and for
+ * label values under a bytes filter; throws with humanize's message.
+ */
+export function parseHumanizeBytes(s: string): number {
+  const digits = /^[0-9.,]*/.exec(s)![0];
+  const num = digits.replace(/,/g, '');
+  if (!/^(?:[0-9]+\.?[0-9]*|\.[0-9]+)$/.test(num)) throw new Error(`strconv.ParseFloat: parsing ${JSON.stringify(num)}: invalid syntax`);
+  const unit = s.slice(digits.length).trim().toLowerCase();
+  const size = UNIT_SIZES[unit];
+  if (size === undefined) throw new Error(`unhandled size name: ${unit}`);
+  return Math.floor(Number(num) * size);
+}
+
+/** Returns the byte count of a byte-size literal, or undefined when humanize would reject it. */
 export function parseBytes(s: string): number | undefined {
-  const num = /^[0-9.]*/.exec(s)![0];
-  if (!/^(?:[0-9]+\.?[0-9]*|\.[0-9]+)$/.test(num)) return undefined;
-  const size = UNIT_SIZES[s.slice(num.length).trim().toLowerCase()];
-  if (size === undefined) return undefined;
-  const value = Math.floor(Number(num) * size);
-  return value >= 2 ** 64 ? undefined : value;
+  try {
+    const value = parseHumanizeBytes(s);
+    return value >= 2 ** 64 ? undefined : value;
+  } catch {
+    return undefined;
+  }
 }
 
 // No P units: Loki's lexer reads `1PB` as a malformed hex-float exponent and rejects it.

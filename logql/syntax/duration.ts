@@ -55,7 +55,7 @@ export function parsePromDuration(s: string): number {
 }
 
 /** Go `time.ParseDuration`; returns nanoseconds or throws with Go's message. */
-function parseGoDuration(orig: string): number {
+export function parseGoDuration(orig: string): number {
   let s = orig;
   let sign = 1;
   if (s[0] === '-' || s[0] === '+') {

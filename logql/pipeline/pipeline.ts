@@ -1,0 +1,143 @@
+/**
+ * A log query's pipeline, compiled once per query and run per line (Loki's `log.Pipeline`).
+ *
+ * `compilePipeline(stages)` builds every stage (regexes, patterns, paths, ip ranges, matchers) up
+ * front and throws there for anything Loki only rejects when it builds the pipeline (bad regex,
+ * bad ip pattern, bad json path, …). `process()` then runs one line through the stages with a
+ * reused LabelsBuilder.
+ *
+ * Like Loki, line filters are moved ahead of the parsers and label stages that precede them (see
+ * `reorderStages`), which lets most lines be dropped before any parsing.
+ */
+import type { PipelineStage } from '../ast.js';
+import { Decolorize } from './decolorize.js';
+import { DropLabels, KeepLabels } from './drop-keep.js';
+import { compileJson } from './json.js';
+import { LabelFilter } from './label-filter.js';
+import { LabelsBuilder, type Labels } from './labels.js';
+import { LineFilter } from './line-filter.js';
+import { compileLogfmt } from './logfmt.js';
+import { PatternParser } from './pattern.js';
+import { RegexpParser } from './regexp.js';
+import type { Stage } from './stage.js';
+import { UnpackParser } from './unpack.js';
+
+export interface PipelineResult {
+  /** The line after the pipeline: the input array itself unless a stage rewrote it. */
+  line: Uint8Array;
+  /** The line's final labels, sorted by name. Shared between lines; do not mutate. */
+  labels: Labels;
+  /** `{a="b", …}` of `labels`: the output stream the line belongs to. */
+  key: string;
+}
+
+export interface Pipeline {
+  /**
+   * Runs one line. `streamLabels` is cached by identity: pass the same array for every line of a
+   * stream. Returns null when the line is dropped. The result object is reused by the next call.
+   */
+  process(ts: bigint, line: Uint8Array, streamLabels: Labels, structuredMetadata: Labels): PipelineResult | null;
+  /** True when the pipeline has no stage that can drop or change anything (e.g. only `|= ""`). */
+  readonly isNoop: boolean;
+}
+
+const NOT_IMPLEMENTED: Partial<Record<PipelineStage['kind'], string>> = {
+  LineFormat: 'line_format',
+  LabelFormat: 'label_format',
+};
+
+/** Compiles one stage. Throws for stages that are not implemented and for invalid stage arguments. */
+export function compileStage(stage: PipelineStage): Stage {
+  switch (stage.kind) {
+    case 'LineFilter':
+      return new LineFilter(stage);
+    case 'JsonParser':
+      return compileJson(stage);
+    case 'LogfmtParser':
+      return compileLogfmt(stage);
+    case 'RegexpParser':
+      return new RegexpParser(stage);
+    case 'PatternParser':
+      return new PatternParser(stage);
+    case 'UnpackParser':
+      return new UnpackParser();
+    case 'LabelFilter':
+      return new LabelFilter(stage);
+    case 'DropLabels':
+      return new DropLabels(stage);
+    case 'KeepLabels':
+      return new KeepLabels(stage);
+    case 'Decolorize':
+      return new Decolorize();
+    case 'LineFormat':
+    case 'LabelFormat':
+      throw new Error(`pipeline stage ${NOT_IMPLEMENTED[stage.kind]} is not implemented yet`);
+  }
+}
+
+/**
+ * Loki's filter reordering (`MultiStageExpr.reorderStages`): line filters move ahead of the stages
+ * before them, up to the previous barrier. Barriers are label filters (which stay where they are),
+ * and `line_format`/`unpack` (which rewrite the line, so later filters stay after them).
+ * Like Loki, `decolorize` is not a barrier: a line filter written after it runs before it.
+ */
+export function reorderStages(stages: readonly PipelineStage[]): PipelineStage[] {
+  const out: PipelineStage[] = [];
+  let filters: PipelineStage[] = [];
+  let rest: PipelineStage[] = [];
+  const flush = (): void => {
+    out.push(...filters, ...rest);
+    filters = [];
+    rest = [];
+  };
+  for (const s of stages) {
+    if (s.kind === 'LabelFilter') {
+      flush();
+      out.push(s);
+    } else if (s.kind === 'LineFilter') {
+      filters.push(s);
+    } else {
+      rest.push(s);
+      if (s.kind === 'LineFormat' || s.kind === 'UnpackParser') flush();
+    }
+  }
+  flush();
+  return out;
+}
+
+class CompiledPipeline implements Pipeline {
+  private readonly lbs = new LabelsBuilder();
+  private readonly result: PipelineResult = { line: new Uint8Array(0), labels: [], key: '{}' };
+  readonly isNoop: boolean;
+
+  constructor(private readonly stages: Stage[]) {
+    this.isNoop = stages.length === 0;
+  }
+
+  process(ts: bigint, line: Uint8Array, streamLabels: Labels, structuredMetadata: Labels): PipelineResult | null {
+    const lbs = this.lbs;
+    lbs.reset(streamLabels, structuredMetadata);
+    let cur: Uint8Array | null = line;
+    const stages = this.stages;
+    for (let i = 0; i < stages.length; i++) {
+      cur = stages[i]!.process(ts, cur, lbs);
+      if (cur === null) return null;
+    }
+    const r = this.result;
+    r.line = cur;
+    r.labels = lbs.labels();
+    r.key = lbs.keyOf(r.labels);
+    return r;
+  }
+}
+
+/** Compiles a log query's pipeline stages (from `parse()`) once; see `Pipeline.process`. */
+export function compilePipeline(stages: readonly PipelineStage[]): Pipeline {
+  const compiled: Stage[] = [];
+  for (const s of reorderStages(stages)) {
+    const stage = compileStage(s);
+    if (stage instanceof LineFilter && stage.isNoop) continue;
+    compiled.push(stage);
+  }
+  return new CompiledPipeline(compiled);
+}
