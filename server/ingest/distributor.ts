@@ -53,8 +53,9 @@ export class Distributor {
     const limits = this.limits;
     const ctx: PushContext = { tenant, nowMs, rejected: [], errors: [], errorCount: 0, rateLimited: false };
 
-    let totalBytes = 0;
-    for (let i = 0; i < batch.entryCount; i++) totalBytes += entryBytes(batch, i);
+    // Each stream's bytes, counted once for the tenant limit, the stream limit and discards.
+    const streamBytes = batch.streams.map((s) => rangeBytes(batch, s.firstEntry, s.firstEntry + s.entryCount));
+    const totalBytes = streamBytes.reduce((sum, b) => sum + b, 0);
     this.metrics.linesReceived.inc({ tenant }, batch.entryCount);
     this.metrics.bytesReceived.inc({ tenant }, totalBytes);
 
@@ -75,12 +76,13 @@ export class Distributor {
     const bytes = plainBytes(batch.data);
     const touched: MemStream[] = [];
     let accepted = 0;
-    for (const pushStream of batch.streams) {
+    for (let s = 0; s < batch.streams.length; s++) {
+      const pushStream = batch.streams[s]!;
       const first = pushStream.firstEntry;
       const last = first + pushStream.entryCount;
-      const stream = this.resolveStream(ctx, pushStream.labels, first, last, batch);
+      const stream = this.resolveStream(ctx, pushStream.labels, first, last, streamBytes[s]!);
       if (stream === undefined) continue;
-      if (!this.streamRateOk(ctx, stream, batch, first, last)) continue;
+      if (!this.streamRateOk(ctx, stream, first, last, streamBytes[s]!)) continue;
       accepted += this.appendEntries(ctx, stream, batch, bytes, first, last);
       touched.push(stream);
     }
@@ -160,16 +162,12 @@ export class Distributor {
     return stream;
   }
 
-  private resolveStream(ctx: PushContext, rawLabels: string, first: number, last: number, batch: PushBatch): MemStream | undefined {
+  private resolveStream(ctx: PushContext, rawLabels: string, first: number, last: number, bytes: number): MemStream | undefined {
     try {
       return this.streamFor(ctx.tenant, rawLabels);
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
-      let bytes = 0;
-      for (let i = first; i < last; i++) {
-        ctx.rejected.push(i);
-        bytes += entryBytes(batch, i);
-      }
+      for (let i = first; i < last; i++) ctx.rejected.push(i);
       this.discard(err.reason, ctx.tenant, last - first, bytes);
       if (err.reason === 'stream_limit') ctx.rateLimited = true;
       this.addError(ctx, err.message, last - first);
@@ -177,9 +175,7 @@ export class Distributor {
     }
   }
 
-  private streamRateOk(ctx: PushContext, stream: MemStream, batch: PushBatch, first: number, last: number): boolean {
-    let bytes = 0;
-    for (let i = first; i < last; i++) bytes += entryBytes(batch, i);
+  private streamRateOk(ctx: PushContext, stream: MemStream, first: number, last: number, bytes: number): boolean {
     const limits = this.limits;
     if (takeFromState(stream, bytes, limits.per_stream_rate_limit, limits.per_stream_rate_limit_burst, ctx.nowMs)) return true;
     for (let i = first; i < last; i++) ctx.rejected.push(i);
@@ -285,6 +281,12 @@ export class Distributor {
  */
 function plainBytes(data: Buffer): Uint8Array {
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}
+
+function rangeBytes(batch: PushBatch, first: number, last: number): number {
+  let bytes = 0;
+  for (let i = first; i < last; i++) bytes += entryBytes(batch, i);
+  return bytes;
 }
 
 function entryBytes(batch: PushBatch, i: number): number {

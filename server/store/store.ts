@@ -434,9 +434,9 @@ export class Store {
 
   /** Whether the stream's head or its blocks not yet in the database hold entries in [start, end). */
   private hasUnpersistedEntriesIn(stream: MemStream, start: bigint, end: bigint): boolean {
-    if (!stream.head.empty && stream.head.maxTs >= start && stream.head.minTs < end) return true;
+    if (headOverlaps(stream, start, end)) return true;
     for (const write of stream.pending) {
-      if (write.kind === 'block' && write.cut.maxTs >= start && write.cut.minTs < end) return true;
+      if (write.kind === 'block' && overlaps(write.cut, start, end)) return true;
     }
     return false;
   }
@@ -451,12 +451,12 @@ export class Store {
       entries += chunk.entries;
       bytes += chunk.rawBytes;
     }
-    if (!stream.head.empty && stream.head.maxTs >= start && stream.head.minTs < end) {
+    if (headOverlaps(stream, start, end)) {
       entries += stream.head.count;
       bytes += stream.head.bytes;
     }
     for (const write of stream.pending) {
-      if (write.kind === 'block' && write.cut.maxTs >= start && write.cut.minTs < end) {
+      if (write.kind === 'block' && overlaps(write.cut, start, end)) {
         entries += write.cut.count;
         bytes += write.cut.bytes.byteLength;
       }
@@ -482,11 +482,11 @@ export class Store {
         },
       }));
     for (const write of stream.pending) {
-      if (write.kind !== 'block' || write.cut.maxTs < start || write.cut.minTs >= end) continue;
+      if (write.kind !== 'block' || !overlaps(write.cut, start, end)) continue;
       const bytes = write.cut.bytes;
       sources.push({ minTs: write.cut.minTs, maxTs: write.cut.maxTs, load: () => decodeBlock(bytes) });
     }
-    if (!stream.head.empty && stream.head.maxTs >= start && stream.head.minTs < end) {
+    if (headOverlaps(stream, start, end)) {
       const snapshot = stream.head.snapshot();
       sources.push({ minTs: stream.head.minTs, maxTs: stream.head.maxTs, load: () => snapshot });
     }
@@ -516,6 +516,15 @@ function groupOverlapping(sources: BatchSource[]): BatchSource[][] {
   }
   if (current.length > 0) groups.push(current);
   return groups;
+}
+
+/** Whether entries spanning [minTs, maxTs] can fall in [start, end). */
+function overlaps(range: { minTs: bigint; maxTs: bigint }, start: bigint, end: bigint): boolean {
+  return range.maxTs >= start && range.minTs < end;
+}
+
+function headOverlaps(stream: MemStream, start: bigint, end: bigint): boolean {
+  return !stream.head.empty && overlaps(stream.head, start, end);
 }
 
 function streamKey(tenant: string, labels: string): string {
