@@ -6,6 +6,7 @@ import {
   entryLine, entryLineBytes, entryMetadata, type PushBatch, type PushStreamInput,
 } from '../../proto/index.js';
 import { expectConsistentBatch } from './batch-invariants.js';
+import { seededRandom } from '../helpers/random.js';
 import { bytesField, tag, toBuffer, varint, varintField } from './protobuf-writer.js';
 
 const pushRequestType = protobuf
@@ -235,16 +236,6 @@ describe('malformed input', () => {
   });
 });
 
-/** mulberry32, so failures reproduce. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let mixed = Math.imul(state ^ (state >>> 15), 1 | state);
-    mixed = (mixed + Math.imul(mixed ^ (mixed >>> 7), 61 | mixed)) ^ mixed;
-    return ((mixed ^ (mixed >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function expectDecodesOrRejects(decode: () => PushBatch): void {
   let batch: PushBatch;

@@ -1,17 +1,13 @@
 import snappy from 'snappyjs';
 import { describe, expect, it } from 'vitest';
 import { snappyCompress, snappyUncompress } from '../../proto/index.js';
+import { seededRandom } from '../helpers/random.js';
 
-/** Deterministic pseudo-random bytes (mulberry32). */
+/** Deterministic pseudo-random bytes. */
 function randomBytes(length: number, seed: number): Uint8Array {
-  let state = seed >>> 0;
+  const random = seededRandom(seed);
   const out = new Uint8Array(length);
-  for (let i = 0; i < length; i++) {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    out[i] = (t ^ (t >>> 14)) & 0xff;
-  }
+  for (let i = 0; i < length; i++) out[i] = Math.floor(random() * 256);
   return out;
 }
 
