@@ -1,0 +1,64 @@
+/**
+ * Per-query state the engine shares with its caller: the deadline and yield hook, limits, and the
+ * counters behind `data.stats`.
+ */
+
+export interface QueryLimits {
+  /** `max_query_series`: a metric query may produce at most this many series (0 = unlimited). */
+  maxQuerySeries: number;
+}
+
+/** Counters the engine fills while it runs (Loki's `summary.totalLinesProcessed` etc.). */
+export interface QueryStats {
+  /** Entries read from the source and put through a pipeline. */
+  linesProcessed: number;
+  /** Bytes of those entries' lines plus structured metadata. */
+  bytesProcessed: number;
+  /** Bytes of structured metadata alone. */
+  structuredMetadataBytesProcessed: number;
+  /** Entries that came out of the pipeline (before `limit`). */
+  postFilterLines: number;
+}
+
+export function emptyStats(): QueryStats {
+  return { linesProcessed: 0, bytesProcessed: 0, structuredMetadataBytesProcessed: 0, postFilterLines: 0 };
+}
+
+export interface QueryContext {
+  /**
+   * Called at least every `CHECKPOINT_LINES` entries and between batches. Throws (a `QueryTimeoutError`
+   * or the caller's own error) when the query must stop; returns a promise when the engine should give
+   * the event loop a turn before going on. Use: `const p = ctx.checkpoint(); if (p) await p;`.
+   */
+  checkpoint(): Promise<void> | undefined;
+  readonly limits: QueryLimits;
+  readonly stats: QueryStats;
+}
+
+/** How many entries the engine may process between two `checkpoint()` calls. */
+export const CHECKPOINT_LINES = 1024;
+
+/** Thrown by a checkpoint when the query ran past its deadline. */
+export class QueryTimeoutError extends Error {
+  constructor(message = 'query timed out') {
+    super(message);
+    this.name = 'QueryTimeoutError';
+  }
+}
+
+/** An error of the query itself (Loki answers 400 with the message), raised while it runs. */
+export class QueryError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'QueryError';
+  }
+}
+
+/** A context without deadline or yields, for tests and for callers that run small queries. */
+export function unboundedContext(limits: Partial<QueryLimits> = {}): QueryContext {
+  return {
+    checkpoint: () => undefined,
+    limits: { maxQuerySeries: 0, ...limits },
+    stats: emptyStats(),
+  };
+}
