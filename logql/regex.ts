@@ -5,8 +5,8 @@
  * `\s` is Unicode-wide in JS but ASCII in RE2, `.` stops at `\r` and `\u2028` in JS, `(?i)`,
  * `(?s)`, `(?P<name>)`, `\z`, `\Q…\E` and POSIX classes do not exist, and JS accepts
  * backreferences and lookaround that RE2 rejects. We therefore parse the RE2 pattern ourselves
- * and emit an equivalent JS pattern (always with the `u` flag so matching is per code point, as
- * in Go), resolving flags at translation time instead of relying on JS flags.
+ * and emit an equivalent JS pattern (per code point, as in Go; see `compileRegex` for when the `u`
+ * flag can be left out), resolving flags at translation time instead of relying on JS flags.
  *
  * Dot semantics: Loki compiles label matchers as `^(?s:re)$` (Prometheus) and line filters so
  * that `.` also matches a newline, so by default `.` matches `\n` unless the pattern says `(?-s)`.
@@ -36,10 +36,49 @@ export interface CompileRegexOptions {
   dotNL?: boolean;
 }
 
-/** Compiles an RE2 pattern to a JS RegExp. Throws RegexSyntaxError where Go's regexp.Compile fails. */
+/**
+ * Compiles an RE2 pattern to a JS RegExp. Throws RegexSyntaxError where Go's regexp.Compile fails.
+ *
+ * The result has no `u` flag whenever the pattern can do without it (no `\p{…}` classes, no
+ * characters beyond U+FFFF): V8's linear-time fallback engine, which the server enables against
+ * catastrophic backtracking, only takes non-unicode patterns. The one difference is that a single
+ * `.` or negated class then matches half of a character beyond U+FFFF (an emoji) instead of all of it.
+ */
 export function compileRegex(pattern: string, options: CompileRegexOptions): RegExp {
   const { source } = translate(pattern, options.dotNL ?? true);
-  return new RegExp(options.anchored ? `^(?:${source})$` : source, 'u');
+  const full = options.anchored ? `^(?:${source})$` : source;
+  const basic = withoutUnicodeEscapes(full);
+  return basic === undefined ? new RegExp(full, 'u') : new RegExp(basic);
+}
+
+/**
+ * The translated source rewritten for a non-unicode RegExp (`\u{h}` → `\uHHHH`), or undefined when
+ * it needs the `u` flag (property classes, code points beyond U+FFFF).
+ */
+function withoutUnicodeEscapes(source: string): string | undefined {
+  let out = '';
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i]!;
+    const code = c.charCodeAt(0);
+    if (code >= 0xd800 && code <= 0xdfff) return undefined;
+    if (c !== '\\') {
+      out += c;
+      continue;
+    }
+    const next = source[i + 1] ?? '';
+    if (next === 'p' || next === 'P') return undefined;
+    if (next === 'u' && source[i + 2] === '{') {
+      const close = source.indexOf('}', i);
+      const cp = parseInt(source.slice(i + 3, close), 16);
+      if (cp > 0xffff) return undefined;
+      out += '\\u' + cp.toString(16).padStart(4, '0');
+      i = close;
+      continue;
+    }
+    out += c + next;
+    i++;
+  }
+  return out;
 }
 
 /**

@@ -161,12 +161,18 @@ export class Scanner {
   }
 }
 
+/** Thrown inside the parser once every required label is found: the rest of the line is not read. */
+const ALL_FOUND = new JsonSyntaxError('');
+
 /** `json` with no parameters. */
 export class JsonParser implements Stage {
   private readonly sc = new Scanner();
   private readonly keys = new SanitizeCache();
   /** Names set on the current line: the first of duplicate keys wins. */
   private readonly seen = new Set<string>();
+
+  /** `required`: the only labels the query reads (parser hints); undefined extracts every field. */
+  constructor(private readonly required?: ReadonlySet<string>) {}
 
   process(_ts: bigint, line: Uint8Array, lbs: LabelsBuilder): Uint8Array | null {
     const sc = this.sc;
@@ -175,10 +181,10 @@ export class JsonParser implements Stage {
     try {
       sc.ws();
       if (sc.s.charCodeAt(sc.p) !== 123) throw MALFORMED_OBJECT;
-      this.object('', lbs, 0);
+      if (this.required === undefined || this.required.size > 0) this.object('', lbs, 0);
     } catch (e) {
       if (!(e instanceof JsonSyntaxError)) throw e;
-      lbs.setError(JSON_PARSER_ERR, e.message);
+      if (e !== ALL_FOUND) lbs.setError(JSON_PARSER_ERR, e.message);
     }
     sc.s = '';
     if (this.seen.size > 0) this.seen.clear();
@@ -190,12 +196,14 @@ export class JsonParser implements Stage {
     if (this.seen.has(n)) return;
     this.seen.add(n);
     lbs.set('parsed', n, replaceRuneError(value));
+    if (this.required !== undefined && this.seen.size >= this.required.size) throw ALL_FOUND;
   }
 
   /** Parses the object at the cursor, setting a label for every scalar field under `prefix`. */
   private object(prefix: string, lbs: LabelsBuilder, depth: number): void {
     if (depth > MAX_DEPTH) throw TOO_DEEP;
     const sc = this.sc;
+    const required = this.required;
     sc.p++; // {
     sc.ws();
     if (sc.s.charCodeAt(sc.p) === 125) {
@@ -211,7 +219,7 @@ export class JsonParser implements Stage {
       const name = prefix === '' ? this.keys.get(rawKey) : joinKey(prefix, rawKey);
       const c = sc.s.charCodeAt(sc.p);
       if (c === 123) this.object(name, lbs, depth + 1);
-      else if (c === 91) sc.skip(depth + 1);
+      else if (c === 91 || (required !== undefined && !required.has(name))) sc.skip(depth + 1);
       else if (c === 34) this.setLabel(lbs, name, sc.str(false));
       else {
         const v = sc.scalar();
@@ -360,6 +368,7 @@ export class JsonExpressionParser implements Stage {
   }
 }
 
-export function compileJson(stage: JsonParserStage): Stage {
-  return stage.params.length === 0 ? new JsonParser() : new JsonExpressionParser(stage.params);
+/** `required`: parser hints (see `compilePipeline`); they only narrow `json` without parameters. */
+export function compileJson(stage: JsonParserStage, required?: ReadonlySet<string>): Stage {
+  return stage.params.length === 0 ? new JsonParser(required) : new JsonExpressionParser(stage.params);
 }

@@ -20,6 +20,13 @@ export type Labels = readonly Label[];
 
 export type LabelCategory = 'stream' | 'structuredMetadata' | 'parsed';
 
+/** A line's labels by category (see `LabelsBuilder.categories`). */
+export interface LabelCategories {
+  readonly stream: Labels;
+  readonly structuredMetadata: Labels;
+  readonly parsed: Labels;
+}
+
 export const ERROR_LABEL = '__error__';
 export const ERROR_DETAILS_LABEL = '__error_details__';
 /** Suffix of a label that lost a name clash to a higher-precedence category. */
@@ -29,6 +36,7 @@ export const DUPLICATE_SUFFIX = '_extracted';
 export const JSON_PARSER_ERR = 'JSONParserErr';
 export const LOGFMT_PARSER_ERR = 'LogfmtParserErr';
 export const LABEL_FILTER_ERR = 'LabelFilterErr';
+export const TEMPLATE_FORMAT_ERR = 'TemplateFormatErr';
 
 const compareLabels = (a: Label, b: Label): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
@@ -149,6 +157,24 @@ export class LabelsBuilder {
   }
 
   /**
+   * Loki's `Set(ParsedLabel, name, value)` as `label_format` uses it: no `_extracted` renaming; the
+   * value replaces a stream or structured-metadata label of the same name for this line.
+   */
+  setFormatted(name: string, value: string): void {
+    if (name === ERROR_LABEL) {
+      this.err = value;
+      return;
+    }
+    if (name === ERROR_DETAILS_LABEL) {
+      this.errDetails = value;
+      return;
+    }
+    if (this.streamMap.has(name)) this.deletedStream.add(name);
+    this.metadata.delete(name);
+    this.parsed.set(name, value);
+  }
+
+  /**
    * A parser's label: clash rule applied, and a parsed label already present on this line wins
    * (first value wins). Returns false when the label was already there.
    */
@@ -227,6 +253,22 @@ export class LabelsBuilder {
   key(): string {
     if (this.onlyStream()) return this.streamKey;
     return labelsKey(this.labels());
+  }
+
+  /**
+   * The line's labels split the way `categorize-labels` responses carry them: what is left of the
+   * stream labels, the structured metadata, and the parsed labels (with the error labels, as Loki
+   * files them). Each part sorted by name. Allocates: call it only for lines that are returned.
+   */
+  categories(): LabelCategories {
+    const stream = this.deletedStream.size === 0 ? this.sortedStream : this.sortedStream.filter((l) => !this.deletedStream.has(l.name));
+    const structuredMetadata: Label[] = [];
+    for (const [name, value] of this.metadata) structuredMetadata.push({ name, value });
+    const parsed: Label[] = [];
+    for (const [name, value] of this.parsed) parsed.push({ name, value });
+    if (this.err !== '') parsed.push({ name: ERROR_LABEL, value: this.err });
+    if (this.errDetails !== '') parsed.push({ name: ERROR_DETAILS_LABEL, value: this.errDetails });
+    return { stream, structuredMetadata: structuredMetadata.sort(compareLabels), parsed: parsed.sort(compareLabels) };
   }
 
   /** `labelsKey(labels)` for a result of `labels()`, cached when it is the stream's own label set. */

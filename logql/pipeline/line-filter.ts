@@ -68,6 +68,12 @@ export class LineFilter implements Stage {
     this.isNoop = !this.negate && this.tests.some((t) => t.kind === 'true');
   }
 
+  /** The needle of a plain `|= "…"` (one non-empty substring, no `or`): every kept line contains it. */
+  get requiredSubstring(): Uint8Array | undefined {
+    const only = this.tests.length === 1 ? this.tests[0]! : undefined;
+    return !this.negate && only?.kind === 'contains' ? only.needle : undefined;
+  }
+
   /** Whether the line passes this filter. */
   matches(line: Uint8Array, lbs: LabelsBuilder): boolean {
     let any = false;

@@ -136,14 +136,20 @@ export class LogfmtParser implements Stage {
   private readonly keys = new SanitizeCache();
   private readonly seen = new Set<string>();
 
+  /** `required`: the only labels the query reads (parser hints); undefined extracts every pair. */
   constructor(
     private readonly strict: boolean,
     private readonly keepEmpty: boolean,
+    private readonly required?: ReadonlySet<string>,
   ) {}
 
   process(_ts: bigint, line: Uint8Array, lbs: LabelsBuilder): Uint8Array | null {
     const dec = this.dec;
+    const required = this.required;
     dec.reset(lbs.lineText(line));
+    // Without --strict nothing after the last required pair can change the result: stop there.
+    const stopEarly = required !== undefined && !this.strict;
+    if (stopEarly && required.size === 0) return line;
     while (!dec.eol()) {
       if (!dec.next()) {
         if (dec.errMsg !== '' && this.strict) {
@@ -153,13 +159,14 @@ export class LogfmtParser implements Stage {
         continue;
       }
       const name = this.keys.get(dec.key);
-      if (name === '') continue;
+      if (name === '' || (required !== undefined && !required.has(name))) continue;
       const value = replaceRuneError(dec.value);
       if (value === '' && !this.keepEmpty) continue;
       const n = lbs.resolveName('parsed', name);
       if (this.seen.has(n)) continue;
       this.seen.add(n);
       lbs.set('parsed', n, value);
+      if (stopEarly && this.seen.size >= required.size) break;
     }
     dec.reset('');
     if (this.seen.size > 0) this.seen.clear();
@@ -222,8 +229,9 @@ export class LogfmtExpressionParser implements Stage {
   }
 }
 
-export function compileLogfmt(stage: LogfmtParserStage): Stage {
+/** `required`: parser hints (see `compilePipeline`); they only narrow `logfmt` without parameters. */
+export function compileLogfmt(stage: LogfmtParserStage, required?: ReadonlySet<string>): Stage {
   return stage.params.length === 0
-    ? new LogfmtParser(stage.strict, stage.keepEmpty)
+    ? new LogfmtParser(stage.strict, stage.keepEmpty, required)
     : new LogfmtExpressionParser(stage.strict, stage.params);
 }

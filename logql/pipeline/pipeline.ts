@@ -9,13 +9,15 @@
  * Like Loki, line filters are moved ahead of the parsers and label stages that precede them (see
  * `reorderStages`), which lets most lines be dropped before any parsing.
  */
-import type { PipelineStage } from '../ast.js';
+import type { LabelFilterExpr, PipelineStage } from '../ast.js';
 import { Decolorize } from './decolorize.js';
 import { DropLabels, KeepLabels } from './drop-keep.js';
 import { compileJson } from './json.js';
 import { LabelFilter } from './label-filter.js';
-import { LabelsBuilder, type Labels } from './labels.js';
+import { LabelsFormatter } from './label-format.js';
+import { LabelsBuilder, type LabelCategories, type Labels } from './labels.js';
 import { LineFilter } from './line-filter.js';
+import { LineFormatter } from './line-format.js';
 import { compileLogfmt } from './logfmt.js';
 import { PatternParser } from './pattern.js';
 import { RegexpParser } from './regexp.js';
@@ -39,22 +41,24 @@ export interface Pipeline {
   process(ts: bigint, line: Uint8Array, streamLabels: Labels, structuredMetadata: Labels): PipelineResult | null;
   /** True when the pipeline has no stage that can drop or change anything (e.g. only `|= ""`). */
   readonly isNoop: boolean;
+  /**
+   * Bytes every kept line contains, when the first stage is a plain `|= "…"`: a caller can search a
+   * whole buffer of lines for them and run the pipeline only on the lines that hold a match.
+   */
+  readonly requiredSubstring: Uint8Array | undefined;
+  /** The labels of the line `process` last returned, split by category (allocates). */
+  categories(): LabelCategories;
 }
 
-const NOT_IMPLEMENTED: Partial<Record<PipelineStage['kind'], string>> = {
-  LineFormat: 'line_format',
-  LabelFormat: 'label_format',
-};
-
-/** Compiles one stage. Throws for stages that are not implemented and for invalid stage arguments. */
-export function compileStage(stage: PipelineStage): Stage {
+/** Compiles one stage. Throws for invalid stage arguments (bad regex, template, …). */
+export function compileStage(stage: PipelineStage, required?: ReadonlySet<string>): Stage {
   switch (stage.kind) {
     case 'LineFilter':
       return new LineFilter(stage);
     case 'JsonParser':
-      return compileJson(stage);
+      return compileJson(stage, required);
     case 'LogfmtParser':
-      return compileLogfmt(stage);
+      return compileLogfmt(stage, required);
     case 'RegexpParser':
       return new RegexpParser(stage);
     case 'PatternParser':
@@ -70,8 +74,9 @@ export function compileStage(stage: PipelineStage): Stage {
     case 'Decolorize':
       return new Decolorize();
     case 'LineFormat':
+      return new LineFormatter(stage);
     case 'LabelFormat':
-      throw new Error(`pipeline stage ${NOT_IMPLEMENTED[stage.kind]} is not implemented yet`);
+      return new LabelsFormatter(stage);
   }
 }
 
@@ -109,9 +114,16 @@ class CompiledPipeline implements Pipeline {
   private readonly lbs = new LabelsBuilder();
   private readonly result: PipelineResult = { line: new Uint8Array(0), labels: [], key: '{}' };
   readonly isNoop: boolean;
+  readonly requiredSubstring: Uint8Array | undefined;
 
   constructor(private readonly stages: Stage[]) {
     this.isNoop = stages.length === 0;
+    const first = stages[0];
+    this.requiredSubstring = first instanceof LineFilter ? first.requiredSubstring : undefined;
+  }
+
+  categories(): LabelCategories {
+    return this.lbs.categories();
   }
 
   process(ts: bigint, line: Uint8Array, streamLabels: Labels, structuredMetadata: Labels): PipelineResult | null {
@@ -131,13 +143,50 @@ class CompiledPipeline implements Pipeline {
   }
 }
 
+export interface PipelineOptions {
+  /**
+   * Parser hints (Loki's `ParserHints`): the only labels the caller reads from the results, e.g. the
+   * `by` labels of `sum by (level) (count_over_time({…} | logfmt [1m]))`. `json` and `logfmt` then
+   * extract just these plus what the pipeline's own label filters test, and stop once they have them.
+   * Ignored when a `line_format`/`label_format` template could read any label. Undefined: extract all.
+   */
+  requiredLabels?: ReadonlySet<string>;
+}
+
 /** Compiles a log query's pipeline stages (from `parse()`) once; see `Pipeline.process`. */
-export function compilePipeline(stages: readonly PipelineStage[]): Pipeline {
+export function compilePipeline(stages: readonly PipelineStage[], options: PipelineOptions = {}): Pipeline {
+  const required = parserHints(stages, options.requiredLabels);
   const compiled: Stage[] = [];
   for (const s of reorderStages(stages)) {
-    const stage = compileStage(s);
+    const stage = compileStage(s, required);
     if (stage instanceof LineFilter && stage.isNoop) continue;
     compiled.push(stage);
   }
   return new CompiledPipeline(compiled);
+}
+
+/** The labels parsers must extract: the caller's plus those the label filters test; undefined for all. */
+function parserHints(stages: readonly PipelineStage[], callerLabels: ReadonlySet<string> | undefined): ReadonlySet<string> | undefined {
+  if (callerLabels === undefined) return undefined;
+  const required = new Set(callerLabels);
+  for (const s of stages) {
+    if (s.kind === 'LineFormat' || s.kind === 'LabelFormat') return undefined;
+    if (s.kind === 'LabelFilter') addFilterLabels(s.filter, required);
+  }
+  return required;
+}
+
+function addFilterLabels(filter: LabelFilterExpr, into: Set<string>): void {
+  switch (filter.kind) {
+    case 'AndFilter':
+    case 'OrFilter':
+      addFilterLabels(filter.left, into);
+      addFilterLabels(filter.right, into);
+      return;
+    case 'StringFilter':
+      into.add(filter.matcher.name);
+      return;
+    default:
+      into.add(filter.name);
+  }
 }

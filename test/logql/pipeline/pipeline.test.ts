@@ -73,9 +73,10 @@ describe('compilePipeline', () => {
     expect(p.process(0n, line, toLabels({ app: 'a' }), [])!.labels).toEqual(toLabels({ a: 'b', app: 'a' }));
   });
 
-  it('throws a clear error for stages that are not implemented yet', () => {
-    expect(() => compile('| line_format "{{.a}}"')).toThrow('pipeline stage line_format is not implemented yet');
-    expect(() => compile('| label_format a=b')).toThrow('pipeline stage label_format is not implemented yet');
+  it('compiles line_format and label_format, rejecting bad templates when the pipeline is built', () => {
+    expect(() => compile('| line_format "{{.a}}"')).not.toThrow();
+    expect(() => compile('| label_format a=b')).not.toThrow();
+    expect(() => compile('| line_format "{{.a"')).toThrow('invalid line template: template: line:1: unclosed action');
   });
 
   it('throws at compile time for run-time errors Loki reports when building the pipeline', () => {
