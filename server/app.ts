@@ -2,6 +2,7 @@
  * Assembles the server: opens the store, builds the fastify app with its route plugins,
  * and replays the WAL after the listener is up so /ready can say 503 meanwhile.
  */
+import { setFlagsFromString } from 'node:v8';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { ServerConfig } from './config.js';
 import { Distributor } from './ingest/distributor.js';
@@ -9,12 +10,17 @@ import type { ServerContext } from './http/context.js';
 import { installErrorHandler } from './http/errors.js';
 import { labelRoutes } from './http/labels.js';
 import { pushRoutes } from './http/push.js';
+import { queryRoutes } from './http/query.js';
 import { seriesRoutes } from './http/series.js';
 import { statusRoutes } from './http/status.js';
 import { registerTenantHook } from './http/tenant.js';
 import { ServerMetrics } from './metrics.js';
 import { Store } from './store/store.js';
 import { WorkerPool } from './workers/pool.js';
+
+// A user's regex must not be able to stall the server: past a backtracking budget, V8 reruns the
+// match on its linear-time engine (non-unicode patterns; see logql/regex.ts compileRegex).
+setFlagsFromString('--enable-experimental-regexp-engine-on-excessive-backtracks');
 
 export interface SkaldServer {
   app: FastifyInstance;
@@ -71,6 +77,7 @@ export function createServer({ config, logger = false }: ServerOptions): SkaldSe
     pushRoutes(scope, context);
     labelRoutes(scope, context);
     seriesRoutes(scope, context);
+    queryRoutes(scope, context);
     statusRoutes(scope, context);
   });
 

@@ -36,7 +36,7 @@ export interface QueryContext {
 }
 
 /** How many entries the engine may process between two `checkpoint()` calls. */
-export const CHECKPOINT_LINES = 1024;
+export const CHECKPOINT_LINES = 64;
 
 /** Thrown by a checkpoint when the query ran past its deadline. */
 export class QueryTimeoutError extends Error {

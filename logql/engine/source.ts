@@ -22,6 +22,24 @@ export interface EntryBatch {
   line(i: number): Uint8Array;
   /** The entry's structured metadata; an empty array when it has none. */
   metadata(i: number): Labels;
+  /**
+   * Where the lines lie in one shared buffer, when the source has them that way: line `i` is
+   * `data[lineStart[i], lineEnd[i])`. Lets a substring filter search a whole batch with one scan.
+   */
+  readonly lineBounds?: LineBounds;
+}
+
+export interface LineBounds {
+  readonly data: Uint8Array;
+  readonly lineStart: Uint32Array;
+  readonly lineEnd: Uint32Array;
+}
+
+/** A batch not loaded yet, with the time range it covers (from the source's index). */
+export interface BatchRef {
+  readonly minTs: bigint;
+  readonly maxTs: bigint;
+  load(): EntryBatch;
 }
 
 export interface SourceStream {
@@ -38,4 +56,10 @@ export interface LogSource {
    * early reads nothing more.
    */
   entries(stream: SourceStream, start: bigint, end: bigint, direction: Direction): Iterable<EntryBatch>;
+  /**
+   * The same batches as `entries`, not yet loaded: a log query with a limit merges streams by these
+   * time ranges and loads only the batches that can still hold one of the newest (or oldest) entries.
+   * Batches of one stream are disjoint in time. Sources without an index may leave it out.
+   */
+  batches?(stream: SourceStream, start: bigint, end: bigint, direction: Direction): Iterable<BatchRef>;
 }

@@ -64,7 +64,12 @@ export interface TimeBounds {
 }
 
 /** Loki's bounds(): end defaults to now; start to min(end, now) − since (since defaults to 1h). */
-export function parseBounds(params: URLSearchParams, nowMs: number = Date.now(), defaultSinceMs = 3_600_000): TimeBounds {
+export function parseBounds(
+  params: URLSearchParams,
+  nowMs: number = Date.now(),
+  defaultSinceMs = 3_600_000,
+  endBeforeStartMessage = 'end timestamp must not be before start time',
+): TimeBounds {
   const now = BigInt(nowMs) * 1_000_000n;
   const endText = params.get('end');
   const end = endText ? parseTimestamp(endText, 'end') : now;
@@ -78,6 +83,6 @@ export function parseBounds(params: URLSearchParams, nowMs: number = Date.now(),
   const startText = params.get('start');
   const endOrNow = end > now ? now : end;
   const start = startText ? parseTimestamp(startText, 'start') : endOrNow - BigInt(sinceMs) * 1_000_000n;
-  if (end < start) throw badRequest('end timestamp must not be before start time');
+  if (end < start) throw badRequest(endBeforeStartMessage);
   return { start, end };
 }

@@ -54,6 +54,9 @@ interface BatchSource {
   load(): EntryBatch;
 }
 
+/** A run of a stream's entries not loaded yet (see `Store.batchRefs`). */
+export type BatchRef = BatchSource;
+
 export class Store {
   private readonly db: Db;
   private readonly index: LabelIndex;
@@ -383,14 +386,16 @@ export class Store {
   /** Streams of `tenant` matching every matcher that hold entries in [start, end). */
   selectStreams(tenant: string, matchers: readonly LabelMatcher[], start: bigint, end: bigint): MemStream[] {
     const predicates = matchers.map((m) => ({ name: m.name, test: compileMatcher(m) }));
-    const out: MemStream[] = [];
+    const matched: MemStream[] = [];
     for (const id of this.candidateIds(tenant, matchers)) {
       const stream = this.byId.get(id);
       if (stream === undefined || stream.tenant !== tenant) continue;
-      if (!predicates.every((p) => p.test(stream.labelMap.get(p.name) ?? ''))) continue;
-      if (this.hasEntriesIn(stream, start, end)) out.push(stream);
+      if (predicates.every((p) => p.test(stream.labelMap.get(p.name) ?? ''))) matched.push(stream);
     }
-    return out;
+    if (matched.length <= 8) return matched.filter((stream) => this.hasEntriesIn(stream, start, end));
+    // Many streams: one query for the chunks in range beats one query per stream.
+    const withChunks = new Set(this.chunks.streamIdsInRange(start, end));
+    return matched.filter((stream) => withChunks.has(stream.id) || this.hasUnpersistedEntriesIn(stream, start, end));
   }
 
   /** Every stream of a tenant with entries in [start, end). */
@@ -471,6 +476,18 @@ export class Store {
    * with a small limit reads the newest blocks and stops.
    */
   *readEntries(stream: MemStream, start: bigint, end: bigint, direction: Direction): Generator<EntryBatch> {
+    for (const ref of this.batchRefs(stream, start, end, direction)) {
+      const batch = ref.load();
+      if (batch.size > 0) yield batch;
+    }
+  }
+
+  /**
+   * `readEntries` without loading anything yet: the runs of time-overlapping blocks (and the head)
+   * that hold the stream's entries in [start, end), in `direction` order, each with its time range
+   * and a `load()` that decompresses, merges and clips it.
+   */
+  batchRefs(stream: MemStream, start: bigint, end: bigint, direction: Direction): BatchRef[] {
     const sources: BatchSource[] = this.chunks
       .blocksInRange(stream.id, start, end)
       .map((ref: BlockRef) => ({
@@ -492,11 +509,15 @@ export class Store {
     }
     const groups = groupOverlapping(sources);
     if (direction === 'backward') groups.reverse();
-    for (const group of groups) {
-      const batch = group.length === 1 ? group[0]!.load() : mergeBatches(group.map((s) => s.load()));
-      batch.clip(start, end);
-      if (batch.size > 0) yield batch;
-    }
+    return groups.map((group) => ({
+      minTs: group.reduce((min, s) => (s.minTs < min ? s.minTs : min), group[0]!.minTs),
+      maxTs: group.reduce((max, s) => (s.maxTs > max ? s.maxTs : max), group[0]!.maxTs),
+      load: () => {
+        const batch = group.length === 1 ? group[0]!.load() : mergeBatches(group.map((s) => s.load()));
+        batch.clip(start, end);
+        return batch;
+      },
+    }));
   }
 }
 

@@ -1,0 +1,420 @@
+/**
+ * Sample extraction: the log side of a range aggregation (Loki's `log.SampleExtractor`,
+ * pkg/logql/log/metrics_extraction.go).
+ *
+ * Every matched stream is read once, forward, over the range the aggregation needs. Each entry goes
+ * through the query's pipeline (compiled once per range expression) and becomes one sample:
+ * - value 1 (count_over_time, rate, absent_over_time without unwrap),
+ * - the line's byte length after the pipeline (bytes_over_time, bytes_rate),
+ * - or the `unwrap` label converted: a float (Go `strconv.ParseFloat`), `duration`/`duration_seconds`
+ *   (Go `time.ParseDuration`, in seconds) or `bytes` (go-humanize `ParseBytes`). A line without the
+ *   label, or with an empty value, gives no sample. A failed conversion sets
+ *   `__error__="SampleExtractionErr"` and `__error_details__` to Go's message; then the post-unwrap
+ *   label filters run.
+ *
+ * The sample's series is its final label set after grouping: no grouping keeps every label (minus
+ * the unwrapped one), `by (…)` keeps the named labels, `without (…)` drops them (and the unwrapped
+ * one), `by ()` keeps none. As in Loki's `LabelsBuilder.GroupedLabels`, a sample that carries an
+ * error keeps all its labels so that the error is reported, not grouped away.
+ *
+ * Samples are stored per series in growable Float64Arrays: timestamps as nanoseconds relative to the
+ * start of the read range (exact below 2^53 ns ≈ 104 days), values only when they are not all 1.
+ */
+import type { Grouping, LabelFilterExpr, LogRangeExpr, PipelineStage, UnwrapConversion } from '../ast.js';
+import {
+  ConversionError,
+  LabelFilter,
+  parseBytesValue,
+  parseFloatValue,
+  parseGoDuration,
+} from '../pipeline/label-filter.js';
+import {
+  ERROR_DETAILS_LABEL,
+  ERROR_LABEL,
+  LabelsBuilder,
+  labelsKey,
+  type Label,
+  type Labels,
+} from '../pipeline/labels.js';
+import { compilePipeline } from '../pipeline/pipeline.js';
+import { CHECKPOINT_LINES, QueryError, type QueryContext } from './context.js';
+import { compareLabels, type SeriesRef } from './series.js';
+import type { LogSource } from './source.js';
+
+export const SAMPLE_EXTRACTION_ERR = 'SampleExtractionErr';
+
+/** What each entry contributes. */
+export type SampleValueKind = 'count' | 'bytes' | 'unwrap';
+
+/** The samples of one series, ascending by time once `finish()` ran. */
+export class SampleSeries {
+  ts: Float64Array;
+  /** null when every value is 1 (count-like extraction). */
+  values: Float64Array | null;
+  length = 0;
+  private sorted = true;
+
+  constructor(
+    readonly ref: SeriesRef,
+    withValues: boolean,
+    /** Whether the series' labels carry `__error__`. */
+    readonly hasError: boolean,
+  ) {
+    this.ts = new Float64Array(4);
+    this.values = withValues ? new Float64Array(4) : null;
+  }
+
+  push(t: number, v: number): void {
+    const n = this.length;
+    if (n === this.ts.length) this.grow();
+    if (n > 0 && t < this.ts[n - 1]!) this.sorted = false;
+    this.ts[n] = t;
+    if (this.values !== null) this.values[n] = v;
+    this.length = n + 1;
+  }
+
+  private grow(): void {
+    const ts = new Float64Array(this.ts.length * 2);
+    ts.set(this.ts);
+    this.ts = ts;
+    if (this.values !== null) {
+      const vs = new Float64Array(this.values.length * 2);
+      vs.set(this.values);
+      this.values = vs;
+    }
+  }
+
+  /**
+   * Sorts by time when streams interleaved (several streams feeding one series). Stable, so entries
+   * with equal timestamps keep the order the streams were read in.
+   */
+  finish(): void {
+    if (this.sorted) return;
+    const n = this.length;
+    const idx = new Uint32Array(n);
+    for (let i = 0; i < n; i++) idx[i] = i;
+    const ts = this.ts;
+    const order = Array.from(idx).sort((a, b) => ts[a]! - ts[b]! || a - b);
+    const nts = new Float64Array(n);
+    for (let i = 0; i < n; i++) nts[i] = ts[order[i]!]!;
+    this.ts = nts;
+    if (this.values !== null) {
+      const vs = this.values;
+      const nvs = new Float64Array(n);
+      for (let i = 0; i < n; i++) nvs[i] = vs[order[i]!]!;
+      this.values = nvs;
+    }
+    this.sorted = true;
+  }
+}
+
+export interface ExtractionSpec {
+  range: LogRangeExpr;
+  kind: SampleValueKind;
+  /**
+   * The grouping applied at extraction: the range aggregation's own, or the one a parent `sum`
+   * pushes down (Loki's `canInjectVectorGrouping`). Undefined: keep all labels. `noLabels`: `by ()`.
+   */
+  grouping?: Grouping;
+  noLabels?: boolean;
+}
+
+export interface ExtractedSamples {
+  /** Timestamps of the samples are relative to this time (ns). */
+  readonly base: bigint;
+  /** Sorted by labels. */
+  readonly series: SampleSeries[];
+}
+
+/**
+ * Loki's `removeLineformat` (pkg/logql/optimize.go): unless the samples are line bytes, a
+ * `line_format` is removed when no parser or line filter follows it (nothing else reads the line
+ * for the sample, so Loki skips rendering it).
+ */
+const READS_LINE = new Set<PipelineStage['kind']>([
+  'LogfmtParser',
+  'JsonParser',
+  'RegexpParser',
+  'PatternParser',
+  'UnpackParser',
+  'LineFilter',
+]);
+
+function removeLineFormats(stages: readonly PipelineStage[], bytes: boolean): PipelineStage[] {
+  if (bytes) return [...stages];
+  return stages.filter((s, i) => s.kind !== 'LineFormat' || stages.slice(i + 1).some((t) => READS_LINE.has(t.kind)));
+}
+
+type Converter = (v: string) => number;
+
+function converter(conv: UnwrapConversion | undefined): Converter {
+  switch (conv) {
+    case undefined:
+      return parseFloatValue;
+    case 'bytes':
+      return parseBytesValue;
+    case 'duration':
+    case 'duration_seconds':
+      return (v) => {
+        // Go's Duration.Seconds(): whole seconds plus the nanosecond remainder.
+        const ns = parseGoDuration(v);
+        const sec = Math.trunc(ns / 1e9);
+        return sec + (ns - sec * 1e9) / 1e9;
+      };
+  }
+}
+
+function utf8Length(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) n += 1;
+    else if (c >= 0xd800 && c <= 0xdbff) {
+      n += 2; // surrogate pair: 4 bytes for 2 UTF-16 units
+      i++;
+    } else n += 2;
+  }
+  return n;
+}
+
+function metadataBytes(md: Labels): number {
+  let n = 0;
+  for (let i = 0; i < md.length; i++) n += utf8Length(md[i]!.name) + utf8Length(md[i]!.value);
+  return n;
+}
+
+/** Builds the grouped label set of a sample (see the file comment). */
+class Grouper {
+  private readonly names: ReadonlySet<string> | null;
+  private readonly without: boolean;
+  private readonly all: boolean;
+  private readonly none: boolean;
+
+  constructor(spec: ExtractionSpec) {
+    const unwrapLabel = spec.range.unwrap?.label;
+    const g = spec.grouping;
+    if (spec.noLabels || (g !== undefined && !g.without && g.labels.length === 0)) {
+      this.none = true;
+      this.all = false;
+      this.without = false;
+      this.names = null;
+    } else if (g === undefined || g.without) {
+      const names = new Set(g?.labels ?? []);
+      if (unwrapLabel !== undefined) names.add(unwrapLabel);
+      this.none = false;
+      this.all = names.size === 0;
+      this.without = true;
+      this.names = names;
+    } else {
+      this.none = false;
+      this.all = false;
+      this.without = false;
+      this.names = new Set(g.labels);
+    }
+  }
+
+  /** The lookup key of the grouped labels, or null when the grouping keeps every label. */
+  key(labels: Labels): string | null {
+    if (this.all) return null;
+    if (this.none) return '';
+    let k = '';
+    const names = this.names!;
+    for (let i = 0; i < labels.length; i++) {
+      const l = labels[i]!;
+      if (names.has(l.name) !== this.without) k += l.name + '\u0000' + l.value + '\u0001';
+    }
+    return k;
+  }
+
+  labels(labels: Labels): Labels {
+    if (this.all) return labels;
+    if (this.none) return [];
+    const out: Label[] = [];
+    const names = this.names!;
+    for (const l of labels) if (names.has(l.name) !== this.without) out.push(l);
+    return out;
+  }
+}
+
+/**
+ * Loki's parser hints: when the samples are grouped `by` some labels, parsers only need to extract
+ * those (and the unwrapped one); undefined (extract everything) for `without` or no grouping.
+ */
+function parserHints(spec: ExtractionSpec): ReadonlySet<string> | undefined {
+  const g = spec.grouping;
+  if (!spec.noLabels && (g === undefined || g.without)) return undefined;
+  const required = new Set(spec.noLabels ? [] : g!.labels);
+  if (spec.range.unwrap !== undefined) required.add(spec.range.unwrap.label);
+  return required;
+}
+
+function hasErrorLabel(labels: Labels): boolean {
+  for (let i = 0; i < labels.length; i++) if (labels[i]!.name === ERROR_LABEL) return true;
+  return false;
+}
+
+/**
+ * Reads every stream the range expression selects over `[readStart, readEnd)` and extracts its
+ * samples. `base` is the time sample timestamps are relative to.
+ */
+export async function extractSamples(
+  spec: ExtractionSpec,
+  source: LogSource,
+  readStart: bigint,
+  readEnd: bigint,
+  ctx: QueryContext,
+): Promise<ExtractedSamples> {
+  const { range, kind } = spec;
+  const unwrap = range.unwrap;
+  let pipeline;
+  try {
+    pipeline = compilePipeline(removeLineFormats(range.selector.stages, kind === 'bytes'), {
+      requiredLabels: parserHints(spec),
+    });
+  } catch (e) {
+    throw new QueryError((e as Error).message);
+  }
+  const grouper = new Grouper(spec);
+  const convert = unwrap ? converter(unwrap.conversion) : null;
+  const postFilters = (unwrap?.postFilters ?? []).map(
+    (f: LabelFilterExpr) => new LabelFilter({ kind: 'LabelFilter', filter: f }),
+  );
+  const postBuilder = new LabelsBuilder();
+  const withValues = kind !== 'count';
+
+  const base = readStart;
+  const byKey = new Map<string, SampleSeries>();
+  const seriesFor = (labels: Labels, fullKey: string): SampleSeries => {
+    const err = hasErrorLabel(labels);
+    const gk = err ? null : grouper.key(labels);
+    const lookup = gk === null ? '\u0002' + fullKey : gk;
+    let s = byKey.get(lookup);
+    if (s === undefined) {
+      const out = gk === null ? labels : grouper.labels(labels);
+      const key = gk === null ? fullKey : labelsKey(out);
+      s = new SampleSeries({ labels: out, key }, withValues, err);
+      byKey.set(lookup, s);
+    }
+    return s;
+  };
+
+  // The last labels → series lookup: a line that keeps its stream labels gets the same array back
+  // from the pipeline, so most lines skip the key lookup.
+  let lastLabels: Labels | null = null;
+  let lastSeries: SampleSeries | null = null;
+  const seriesOf = (labels: Labels, fullKey: string): SampleSeries => {
+    if (labels !== lastLabels) {
+      lastSeries = seriesFor(labels, fullKey);
+      lastLabels = labels;
+    }
+    return lastSeries!;
+  };
+  // Only the template stages (line_format, label_format) can read an entry's timestamp; the others
+  // get the batch base instead of a BigInt built per line.
+  const needsTs = range.selector.stages.some((s) => s.kind === 'LineFormat' || s.kind === 'LabelFormat');
+
+  const stats = ctx.stats;
+  let sinceCheckpoint = 0;
+  const streams = source.selectStreams(range.selector.matchers, readStart, readEnd);
+  for (const stream of streams) {
+    const streamLabels = stream.labels;
+    // Fast path for a pipeline without stages: the series only depends on the stream (and metadata).
+    let streamSeries: SampleSeries | null = null;
+    for (const batch of source.entries(stream, readStart, readEnd, 'forward')) {
+      const p = ctx.checkpoint();
+      if (p) await p;
+      const delta = Number(batch.base - base);
+      const offsets = batch.offsets;
+      for (let i = batch.from; i < batch.to; i++) {
+        if (++sinceCheckpoint === CHECKPOINT_LINES) {
+          sinceCheckpoint = 0;
+          const cp = ctx.checkpoint();
+          if (cp) await cp;
+        }
+        const line = batch.line(i);
+        const md = batch.metadata(i);
+        stats.linesProcessed++;
+        if (md.length > 0) {
+          const mb = metadataBytes(md);
+          stats.bytesProcessed += line.length + mb;
+          stats.structuredMetadataBytesProcessed += mb;
+        } else {
+          stats.bytesProcessed += line.length;
+        }
+        const t = delta + offsets[i]!;
+
+        if (pipeline.isNoop && md.length === 0 && convert === null) {
+          if (streamSeries === null) {
+            const sorted = [...streamLabels].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+            streamSeries = seriesFor(sorted, labelsKey(sorted));
+          }
+          stats.postFilterLines++;
+          streamSeries.push(t, kind === 'bytes' ? line.length : 1);
+          continue;
+        }
+
+        const ts = needsTs ? batch.base + BigInt(offsets[i]!) : batch.base;
+        const r = pipeline.process(ts, line, streamLabels, md);
+        if (r === null) continue;
+        if (convert === null) {
+          stats.postFilterLines++;
+          seriesOf(r.labels, r.key).push(t, kind === 'bytes' ? r.line.length : 1);
+          continue;
+        }
+
+        // unwrap
+        let raw: string | undefined;
+        const labels = r.labels;
+        for (let j = 0; j < labels.length; j++) {
+          if (labels[j]!.name === unwrap!.label) {
+            raw = labels[j]!.value;
+            break;
+          }
+        }
+        if (raw === undefined || raw === '') continue;
+        let v = 0;
+        let convErr: string | undefined;
+        try {
+          v = convert(raw);
+        } catch (e) {
+          if (!(e instanceof ConversionError)) throw e;
+          convErr = e.message;
+        }
+        let outLabels = labels;
+        let outKey = r.key;
+        if (convErr !== undefined || postFilters.length > 0) {
+          let err: string | undefined;
+          let details: string | undefined;
+          const plain: Label[] = [];
+          for (const l of labels) {
+            if (l.name === ERROR_LABEL) err = l.value;
+            else if (l.name === ERROR_DETAILS_LABEL) details = l.value;
+            else plain.push(l);
+          }
+          postBuilder.reset(plain, []);
+          if (err !== undefined) postBuilder.setError(err, details);
+          else if (details !== undefined) postBuilder.set('parsed', ERROR_DETAILS_LABEL, details);
+          if (convErr !== undefined) postBuilder.setError(SAMPLE_EXTRACTION_ERR, convErr);
+          let keep = true;
+          for (const f of postFilters) {
+            if (f.process(ts, r.line, postBuilder) === null) {
+              keep = false;
+              break;
+            }
+          }
+          if (!keep) continue;
+          outLabels = postBuilder.labels();
+          outKey = labelsKey(outLabels);
+        }
+        stats.postFilterLines++;
+        seriesFor(outLabels, outKey).push(t, v);
+      }
+    }
+  }
+
+  const series = [...byKey.values()];
+  for (const s of series) s.finish();
+  series.sort((a, b) => compareLabels(a.ref.labels, b.ref.labels));
+  return { base, series };
+}

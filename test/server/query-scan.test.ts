@@ -1,0 +1,110 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { push } from '../helpers/push.js';
+import { startServer, type InProcessServer } from '../helpers/server.js';
+
+const SEC = 1_000_000_000n;
+const T0 = (BigInt(Date.now()) / 1000n - 3600n) * SEC;
+
+function qs(params: Record<string, string | bigint | number>): string {
+  return new URLSearchParams(Object.entries(params).map(([k, v]) => [k, String(v)])).toString();
+}
+
+interface StoreStats {
+  totalChunksRef: number;
+  totalChunksDownloaded: number;
+  chunk: { decompressedLines: number };
+}
+
+describe('what a query reads', () => {
+  let srv: InProcessServer;
+  const LINES = 2000;
+  beforeAll(async () => {
+    // A head is cut into a block when a push leaves it over 4 KB: each push of 50 lines of ~100
+    // bytes makes one block, 40 blocks per stream.
+    srv = await startServer({ limits_config: { reject_old_samples: false }, ingester: { chunk_block_size: '4KB' } });
+    for (let first = 0; first < LINES; first += 50) {
+      const streams = ['big', 'other'].map((app) => ({
+        labels: { app },
+        entries: Array.from({ length: 50 }, (_, k) => ({ ts: T0 + BigInt(first + k) * SEC, line: `${app} line ${first + k} ${'x'.repeat(80)}` })),
+      }));
+      expect((await push(srv.url, streams)).status).toBe(204);
+    }
+    await srv.store.persisted();
+  });
+  afterAll(() => srv.close());
+
+  async function storeStats(query: string, extra: Record<string, string | bigint | number>): Promise<{ stats: StoreStats; values: string[] }> {
+    const res = await fetch(`${srv.url}/loki/api/v1/query_range?${qs({ query, start: T0, end: T0 + BigInt(LINES) * SEC, ...extra })}`);
+    const json = (await res.json()) as { data: { result: Array<{ values: string[][] }>; stats: { querier: { store: StoreStats } } } };
+    return { stats: json.data.stats.querier.store, values: json.data.result.flatMap((s) => s.values.map((v) => v[1]!)) };
+  }
+
+  it('a backward query with a small limit loads only the newest blocks', async () => {
+    const { stats, values } = await storeStats('{app="big"}', { limit: 5 });
+    expect(values).toEqual([1999, 1998, 1997, 1996, 1995].map((i) => `big line ${i} ${'x'.repeat(80)}`));
+    expect(stats.totalChunksRef).toBeGreaterThan(20);
+    expect(stats.totalChunksDownloaded).toBeLessThanOrEqual(2);
+  });
+
+  it('a forward query with a small limit loads only the oldest blocks', async () => {
+    const { stats, values } = await storeStats('{app="big"}', { limit: 3, direction: 'forward' });
+    expect(values).toEqual([0, 1, 2].map((i) => `big line ${i} ${'x'.repeat(80)}`));
+    expect(stats.totalChunksDownloaded).toBeLessThanOrEqual(2);
+  });
+
+  it('blocks outside the time range and of unmatched streams are not read', async () => {
+    const { stats } = await storeStats('{app="big"} |= "nothing matches this"', { start: T0 + 1000n * SEC, end: T0 + 1100n * SEC });
+    // Entries 1000–1099 are exactly blocks 20 and 21; the other stream is never touched.
+    expect(stats.totalChunksRef).toBe(2);
+    expect(stats.chunk.decompressedLines).toBe(100);
+  });
+
+  it('a filter that matches nothing reads every block of the matched stream only', async () => {
+    const { stats, values } = await storeStats('{app="big"} |= "nothing matches this"', {});
+    expect(values).toEqual([]);
+    expect(stats.chunk.decompressedLines).toBe(LINES);
+  });
+});
+
+describe('hostile regexes and the query timeout', () => {
+  let srv: InProcessServer;
+  let slow: InProcessServer;
+  const entries = Array.from({ length: 3000 }, (_, i) => ({ ts: T0 + BigInt(i) * SEC, line: 'a'.repeat(2000) + 'b' }));
+  beforeAll(async () => {
+    srv = await startServer({ limits_config: { reject_old_samples: false, query_timeout: '20s' } });
+    slow = await startServer({ limits_config: { reject_old_samples: false, query_timeout: '50ms' } });
+    for (const s of [srv, slow]) expect((await push(s.url, [{ labels: { app: 're' }, entries }])).status).toBe(204);
+  });
+  afterAll(async () => {
+    await srv.close();
+    await slow.close();
+  });
+
+  const hostile = (url: string) =>
+    `${url}/loki/api/v1/query_range?${qs({ query: '{app="re"} |~ "(a+)+$"', start: T0, end: T0 + 4000n * SEC })}`;
+
+  it('a catastrophic pattern over 6 MB finishes while other requests are served', async () => {
+    const order: string[] = [];
+    const query = fetch(hostile(srv.url)).then(async (res) => {
+      order.push('query');
+      return { status: res.status, body: (await res.json()) as { data: { result: unknown[] } } };
+    });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const labels = await fetch(`${srv.url}/loki/api/v1/labels`);
+    order.push('labels');
+    expect(labels.status).toBe(200);
+    const result = await query;
+    expect(result.status).toBe(200);
+    // No line ends in a run of a's: nothing matches (backtracking would take ages per line).
+    expect(result.body.data.result).toEqual([]);
+    expect(order).toEqual(['labels', 'query']);
+  });
+
+  it('a query past query_timeout answers 504 with Loki text', async () => {
+    const res = await fetch(hostile(slow.url));
+    expect(res.status).toBe(504);
+    expect(await res.text()).toBe(
+      'request timed out, decrease the duration of the request or add more label matchers (prefer exact match over regex match) to reduce the amount of data processed',
+    );
+  });
+});
