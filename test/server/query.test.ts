@@ -184,6 +184,19 @@ describe('query and query_range with metric queries', () => {
     expect(text).toContain(`"values":[[${t(0n)},"3"]`);
   });
 
+  it('golden bodies of matrix and vector results, with and without categorize-labels', async () => {
+    const start = T0 + 30n * SEC;
+    const sec = (s: bigint) => String((start + s * SEC) / SEC);
+    const matrixUrl = `${srv.url}/loki/api/v1/query_range?${qs({ query: 'sum by (app) (count_over_time({app="clock"}[30s]))', start, end: start + 30n * SEC, step: 30 })}`;
+    const matrix = `"result":[{"metric":{"app":"clock"},"values":[[${sec(0n)},"3"],[${sec(30n)},"2"]]}],"stats":{"summary":{`;
+    expect((await get(matrixUrl)).text.startsWith(`{"status":"success","data":{"resultType":"matrix",${matrix}`)).toBe(true);
+    const flagged = await get(matrixUrl, { 'X-Loki-Response-Encoding-Flags': 'categorize-labels' });
+    expect(flagged.text.startsWith(`{"status":"success","data":{"resultType":"matrix","encodingFlags":["categorize-labels"],${matrix}`)).toBe(true);
+    const vectorUrl = `${srv.url}/loki/api/v1/query?${qs({ query: 'count_over_time({app="clock"}[30s]) > 2', time: start })}`;
+    const vector = await get(vectorUrl);
+    expect(vector.text.startsWith(`{"status":"success","data":{"resultType":"vector","result":[{"metric":{"app":"clock"},"value":[${sec(0n)},"3"]}],"stats":{"summary":{`)).toBe(true);
+  });
+
   it('evaluates an instant metric query at time', async () => {
     const { json } = await get(`${srv.url}/loki/api/v1/query?${qs({ query: 'sum(count_over_time({app="clock"}[1m]))', time: T0 + 61n * SEC })}`);
     // (1s, 61s] holds 10, 20, 30, 59, 60, 61.
