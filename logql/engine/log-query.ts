@@ -5,7 +5,8 @@
  *
  * Streams are merged by the time ranges of their batches, and a batch is loaded only while it can
  * still hold one of the entries kept so far: a backward query with a small limit reads the newest
- * blocks of each stream and stops. A leading `|= "…"` is run as one buffer search per batch.
+ * blocks of each stream and stops. A leading `|= "…"` skips the batches the source's index rules
+ * out (`BatchRef.mayContain`) and runs as one buffer search per batch it does load.
  */
 import type { LogSelectorExpr } from '../ast.js';
 import { compilePipeline, type Pipeline } from '../pipeline/pipeline.js';
@@ -83,7 +84,11 @@ export async function evaluateLogQuery(
     if (kept.full && !kept.canImprove(backward ? cursor.next.maxTs : cursor.next.minTs)) break;
     const pending = ctx.checkpoint();
     if (pending) await pending;
-    await scan.run(cursor.stream.labels, cursor.next.load(), backward);
+    const ref = cursor.next;
+    const needle = pipeline.requiredSubstring;
+    if (needle === undefined || ref.mayContain === undefined || ref.mayContain(needle)) {
+      await scan.run(cursor.stream.labels, ref.load(), backward);
+    }
     const following = cursor.refs.next();
     if (following.done) cursors.pop();
     else {

@@ -38,6 +38,7 @@ import {
 } from '../pipeline/labels.js';
 import { compilePipeline } from '../pipeline/pipeline.js';
 import { CHECKPOINT_LINES, QueryError, type QueryContext } from './context.js';
+import { readBatches } from './read.js';
 import { compareLabels, type SeriesRef } from './series.js';
 import type { LogSource } from './source.js';
 
@@ -321,7 +322,7 @@ export async function extractSamples(
     const streamLabels = stream.labels;
     // Fast path for a pipeline without stages: the series only depends on the stream (and metadata).
     let streamSeries: SampleSeries | null = null;
-    for (const batch of source.entries(stream, readStart, readEnd, 'forward')) {
+    for (const batch of readBatches(source, stream, readStart, readEnd, 'forward', pipeline.requiredSubstring)) {
       const p = ctx.checkpoint();
       if (p) await p;
       const delta = Number(batch.base - base);

@@ -40,6 +40,11 @@ export interface BatchRef {
   readonly minTs: bigint;
   readonly maxTs: bigint;
   load(): EntryBatch;
+  /**
+   * False when the batch certainly holds no line containing `needle` (an index such as a trigram
+   * filter says so): a query whose lines must contain it skips the batch without loading it.
+   */
+  mayContain?(needle: Uint8Array): boolean;
 }
 
 export interface SourceStream {

@@ -90,6 +90,7 @@ export class StoreLogSource implements LogSource {
     return refs.map((ref) => ({
       minTs: ref.minTs,
       maxTs: ref.maxTs,
+      mayContain: (needle: Uint8Array) => ref.mayContain(needle),
       load: () => {
         const batch = ref.load();
         this.stats.chunksLoaded++;

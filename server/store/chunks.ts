@@ -6,7 +6,14 @@
  */
 import { crc32 } from 'node:zlib';
 import { snappyUncompress } from '../../proto/index.js';
+import { filterMayContain } from './filter.js';
 import type { Db } from './schema.js';
+
+/** A block as the compressor hands it over: the snappy data and its trigram filter (filter.ts). */
+export interface CompressedBlock {
+  data: Uint8Array;
+  filter: Uint8Array;
+}
 
 export interface BlockRef {
   id: number;
@@ -49,6 +56,7 @@ export class ChunkStore {
   private readonly insertBlock;
   private readonly selectBlocks;
   private readonly selectBlockData;
+  private readonly selectBlockFilter;
   private readonly selectOpenChunks;
   private readonly selectChunksInRange;
   private readonly selectExpired;
@@ -67,7 +75,7 @@ export class ChunkStore {
     );
     this.markClosed = db.prepare('UPDATE chunks SET closed = 1 WHERE id = ?');
     this.insertBlock = db.prepare(
-      'INSERT INTO blocks (chunk_id, stream_id, min_ts, max_ts, entries, raw_bytes, crc, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO blocks (chunk_id, stream_id, min_ts, max_ts, entries, raw_bytes, crc, data, filter) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
     this.selectBlocks = db
       .prepare(
@@ -76,6 +84,7 @@ export class ChunkStore {
       )
       .safeIntegers(true);
     this.selectBlockData = db.prepare('SELECT crc, data FROM blocks WHERE id = ?');
+    this.selectBlockFilter = db.prepare('SELECT filter FROM blocks WHERE id = ?').pluck();
     this.selectOpenChunks = db
       .prepare(
         `SELECT id, stream_id AS streamId, min_ts AS minTs, max_ts AS maxTs, entries, raw_bytes AS rawBytes,
@@ -102,10 +111,17 @@ export class ChunkStore {
   }
 
   /** Stores one snappy-compressed block of `rawBytes` uncompressed bytes; returns what was stored. */
-  appendBlock(chunkId: number, streamId: number, compressed: Uint8Array, rawBytes: number, minTs: bigint, maxTs: bigint, entries: number): StoredBlock {
-    this.insertBlock.run(chunkId, streamId, minTs, maxTs, entries, rawBytes, crc32(compressed), compressed);
-    this.growChunk.run(minTs, maxTs, entries, rawBytes, compressed.byteLength, chunkId);
-    return { chunkId, streamId, minTs, maxTs, entries, rawBytes, storedBytes: compressed.byteLength };
+  appendBlock(chunkId: number, streamId: number, block: CompressedBlock, rawBytes: number, minTs: bigint, maxTs: bigint, entries: number): StoredBlock {
+    const { data, filter } = block;
+    this.insertBlock.run(chunkId, streamId, minTs, maxTs, entries, rawBytes, crc32(data), data, filter);
+    this.growChunk.run(minTs, maxTs, entries, rawBytes, data.byteLength, chunkId);
+    return { chunkId, streamId, minTs, maxTs, entries, rawBytes, storedBytes: data.byteLength };
+  }
+
+  /** Whether the block may hold a line containing `needle`, from its trigram filter (read without the data). */
+  blockMayContain(id: number, needle: Uint8Array): boolean {
+    const filter = this.selectBlockFilter.get(id) as Uint8Array | null | undefined;
+    return filter === null || filter === undefined || filterMayContain(filter, needle);
   }
 
   closeChunk(chunkId: number): void {

@@ -48,7 +48,8 @@ CREATE TABLE IF NOT EXISTS blocks (
   entries INTEGER NOT NULL,
   raw_bytes INTEGER NOT NULL,
   crc INTEGER NOT NULL,
-  data BLOB NOT NULL
+  data BLOB NOT NULL,
+  filter BLOB
 );
 CREATE INDEX IF NOT EXISTS blocks_by_stream ON blocks (stream_id, min_ts);
 `;
@@ -59,5 +60,8 @@ export function openDatabase(file: string): Db {
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = OFF');
   db.exec(SCHEMA);
+  // Stores made before blocks had trigram filters: their blocks keep a NULL filter (always read).
+  const blockColumns = db.prepare('PRAGMA table_info(blocks)').all() as Array<{ name: string }>;
+  if (!blockColumns.some((c) => c.name === 'filter')) db.exec('ALTER TABLE blocks ADD COLUMN filter BLOB');
   return db;
 }

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { compileMatcher, type LabelMatcher } from '../../logql/index.js';
 import { parseLabelString } from '../../proto/index.js';
 import { EntryBatch, decodeBlock, mergeBatches } from './block.js';
-import { ChunkStore, type BlockRef } from './chunks.js';
+import { ChunkStore, type BlockRef, type CompressedBlock } from './chunks.js';
+import { filterMayContain } from './filter.js';
 import { LabelIndex, type LabelPairs } from './index.js';
 import { openDatabase, type Db } from './schema.js';
 import { MemStream, type ChunkCloseReason } from './stream.js';
@@ -29,8 +30,9 @@ export interface StoreOptions {
   compactionIntervalMs: number;
   wal: WalOptions;
   /** Compresses a block, possibly on another thread. */
-  compress(bytes: Uint8Array): Promise<Uint8Array>;
-  compressSync(bytes: Uint8Array): Uint8Array;
+  /** Compresses a block and builds its trigram filter, possibly on another thread. */
+  compress(bytes: Uint8Array): Promise<CompressedBlock>;
+  compressSync(bytes: Uint8Array): CompressedBlock;
 }
 
 /** Above this many uncompressed bytes waiting for the compressor, pushes wait before they are answered. */
@@ -52,10 +54,14 @@ interface BatchSource {
   minTs: bigint;
   maxTs: bigint;
   load(): EntryBatch;
+  /** False when no line of the source can contain `needle` (its trigram filter says so). */
+  mayContain(needle: Uint8Array): boolean;
 }
 
 /** A run of a stream's entries not loaded yet (see `Store.batchRefs`). */
 export type BatchRef = BatchSource;
+
+const ALWAYS = (): boolean => true;
 
 export class Store {
   private readonly db: Db;
@@ -196,7 +202,7 @@ export class Store {
     const cut = stream.head.cut(full);
     this.headBytes -= stream.headBytesCounted;
     stream.headBytesCounted = 0;
-    const write = { kind: 'block' as const, cut, firstWalSeq: stream.headFirstWalSeq, flushedWalSeq: stream.lastWalSeq, compressed: null as Uint8Array | null };
+    const write = { kind: 'block' as const, cut, firstWalSeq: stream.headFirstWalSeq, flushedWalSeq: stream.lastWalSeq, compressed: null as CompressedBlock | null };
     stream.headFirstWalSeq = 0;
     stream.pending.push(write);
     this.pendingBytes += cut.bytes.byteLength;
@@ -497,15 +503,22 @@ export class Store {
           this.observer.blockDecompressed(ref.rawBytes);
           return decodeBlock(this.chunks.readBlock(ref.id));
         },
+        mayContain: (needle: Uint8Array) => this.chunks.blockMayContain(ref.id, needle),
       }));
     for (const write of stream.pending) {
       if (write.kind !== 'block' || !overlaps(write.cut, start, end)) continue;
       const bytes = write.cut.bytes;
-      sources.push({ minTs: write.cut.minTs, maxTs: write.cut.maxTs, load: () => decodeBlock(bytes) });
+      const filter = write.compressed?.filter;
+      sources.push({
+        minTs: write.cut.minTs,
+        maxTs: write.cut.maxTs,
+        load: () => decodeBlock(bytes),
+        mayContain: filter === undefined ? ALWAYS : (needle: Uint8Array) => filterMayContain(filter, needle),
+      });
     }
     if (headOverlaps(stream, start, end)) {
       const snapshot = stream.head.snapshot();
-      sources.push({ minTs: stream.head.minTs, maxTs: stream.head.maxTs, load: () => snapshot });
+      sources.push({ minTs: stream.head.minTs, maxTs: stream.head.maxTs, load: () => snapshot, mayContain: ALWAYS });
     }
     const groups = groupOverlapping(sources);
     if (direction === 'backward') groups.reverse();
@@ -517,6 +530,7 @@ export class Store {
         batch.clip(start, end);
         return batch;
       },
+      mayContain: (needle: Uint8Array) => group.some((s) => s.mayContain(needle)),
     }));
   }
 }

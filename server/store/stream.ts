@@ -1,10 +1,11 @@
 /** The in-memory state of one stream: its head, its open chunk and its WAL bookkeeping. */
+import type { CompressedBlock } from './chunks.js';
 import { Head, type CutBlock } from './head.js';
 import type { LabelPairs } from './index.js';
 
 /** A block cut from the head and being compressed, or a chunk close queued behind such blocks. */
 export type PendingWrite =
-  | { kind: 'block'; cut: CutBlock; firstWalSeq: number; flushedWalSeq: number; compressed: Uint8Array | null }
+  | { kind: 'block'; cut: CutBlock; firstWalSeq: number; flushedWalSeq: number; compressed: CompressedBlock | null }
   | { kind: 'close'; reason: ChunkCloseReason };
 
 export type ChunkCloseReason = 'full' | 'idle' | 'max_age' | 'shutdown';

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { PushDecodeError, type PushBatch } from '../../proto/index.js';
 import type { PushFormat } from '../ingest/record.js';
+import type { CompressedBlock } from '../store/chunks.js';
 import { runCompress, runDecode, type Task } from './tasks.js';
 import type { TaskRequest, TaskResponse } from './worker.js';
 
@@ -63,11 +64,11 @@ export class WorkerPool {
     };
   }
 
-  compressSync(bytes: Uint8Array): Uint8Array {
+  compressSync(bytes: Uint8Array): CompressedBlock {
     return runCompress({ kind: 'compress', bytes });
   }
 
-  async compress(bytes: Uint8Array): Promise<Uint8Array> {
+  async compress(bytes: Uint8Array): Promise<CompressedBlock> {
     if (this.workers.length === 0) return this.compressSync(bytes);
     const target = this.workers.reduce((best, w) => (w.pending.size < best.pending.size ? w : best));
     const response = await this.send(target, { kind: 'compress', bytes });

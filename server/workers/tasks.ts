@@ -4,6 +4,8 @@
  */
 import { snappyCompress, type PushBatch } from '../../proto/index.js';
 import { decodePushBody, type PushFormat } from '../ingest/record.js';
+import type { CompressedBlock } from '../store/chunks.js';
+import { buildTrigramFilter } from '../store/filter.js';
 
 export interface DecodeTask {
   kind: 'decode';
@@ -24,6 +26,6 @@ export function runDecode(task: DecodeTask): PushBatch {
   return decodePushBody(task.format, body, task.maxBytes);
 }
 
-export function runCompress(task: CompressTask): Uint8Array {
-  return snappyCompress(task.bytes);
+export function runCompress(task: CompressTask): CompressedBlock {
+  return { data: snappyCompress(task.bytes), filter: buildTrigramFilter(task.bytes) };
 }

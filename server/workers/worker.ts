@@ -5,6 +5,7 @@
 import { parentPort } from 'node:worker_threads';
 import { PushDecodeError, type PushBatch } from '../../proto/index.js';
 import { JsonPushError } from '../ingest/record.js';
+import type { CompressedBlock } from '../store/chunks.js';
 import { runCompress, runDecode, type Task } from './tasks.js';
 
 export interface TaskRequest {
@@ -14,7 +15,7 @@ export interface TaskRequest {
 
 export type TaskResponse =
   | { id: number; ok: true; batch: PushBatch; body: Uint8Array }
-  | { id: number; ok: true; compressed: Uint8Array }
+  | { id: number; ok: true; compressed: CompressedBlock }
   | { id: number; ok: false; invalidInput: boolean; message: string };
 
 /**
@@ -51,12 +52,14 @@ function respond(request: TaskRequest): void {
       );
       port.postMessage({ id: request.id, ok: true, batch, body } satisfies TaskResponse, [...transfer]);
     } else {
-      const compressed = owned(runCompress(request.task));
+      const block = runCompress(request.task);
+      const compressed = { data: owned(block.data), filter: block.filter };
       // The block arrived as a copy; sending it back with the result frees it on the main
       // thread, whose frequent scavenges release it at once. Left here it would wait for
       // this thread's rare GCs and tens of MB would pile up.
       const input = owned(request.task.bytes);
-      port.postMessage({ id: request.id, ok: true, compressed } satisfies TaskResponse, [compressed.buffer as ArrayBuffer, input.buffer as ArrayBuffer]);
+      const transfer = [compressed.data.buffer as ArrayBuffer, compressed.filter.buffer as ArrayBuffer, input.buffer as ArrayBuffer];
+      port.postMessage({ id: request.id, ok: true, compressed } satisfies TaskResponse, transfer);
     }
   } catch (err) {
     const invalidInput = err instanceof PushDecodeError || err instanceof JsonPushError;
