@@ -136,20 +136,27 @@ export class LogfmtParser implements Stage {
   private readonly keys = new SanitizeCache();
   private readonly seen = new Set<string>();
 
+  /** Parser hints without --strict: a scan of the line's bytes for the required keys only. */
+  private readonly requiredScan: RequiredPairsScan | undefined;
+
   /** `required`: the only labels the query reads (parser hints); undefined extracts every pair. */
   constructor(
     private readonly strict: boolean,
     private readonly keepEmpty: boolean,
     private readonly required?: ReadonlySet<string>,
-  ) {}
+  ) {
+    // With --strict a syntax error anywhere sets __error__, so the whole line must be decoded.
+    if (required !== undefined && !strict) this.requiredScan = new RequiredPairsScan(required, keepEmpty);
+  }
 
   process(_ts: bigint, line: Uint8Array, lbs: LabelsBuilder): Uint8Array | null {
-    const dec = this.dec;
     const required = this.required;
+    if (this.requiredScan !== undefined) {
+      this.requiredScan.run(line, lbs);
+      return line;
+    }
+    const dec = this.dec;
     dec.reset(lbs.lineText(line));
-    // Without --strict nothing after the last required pair can change the result: stop there.
-    const stopEarly = required !== undefined && !this.strict;
-    if (stopEarly && required.size === 0) return line;
     while (!dec.eol()) {
       if (!dec.next()) {
         if (dec.errMsg !== '' && this.strict) {
@@ -166,11 +173,144 @@ export class LogfmtParser implements Stage {
       if (this.seen.has(n)) continue;
       this.seen.add(n);
       lbs.set('parsed', n, value);
-      if (stopEarly && this.seen.size >= required.size) break;
     }
     dec.reset('');
     if (this.seen.size > 0) this.seen.clear();
     return line;
+  }
+}
+
+const utf8 = new TextDecoder();
+const latin1Slice = (Buffer.prototype as unknown as { latin1Slice(this: Uint8Array, start: number, end: number): string }).latin1Slice;
+
+function isWordByte(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+}
+
+/** The text of `bytes[start, end)`: ASCII without a decoder call, anything else as UTF-8. */
+function textOf(bytes: Uint8Array, start: number, end: number): string {
+  for (let i = start; i < end; i++) if (bytes[i]! >= 0x80) return utf8.decode(bytes.subarray(start, end));
+  return latin1Slice.call(bytes, start, end);
+}
+
+/**
+ * `logfmt` under parser hints, without --strict: the same pairs as `Decoder` (malformed pairs
+ * skipped alike), found on the line's bytes. Keys are compared with the required names in place,
+ * only the values of required keys become strings, and the scan stops once every required label is
+ * set. A key with bytes outside `[A-Za-z0-9_]` is decoded and sanitised as usual.
+ */
+class RequiredPairsScan {
+  private readonly names: Array<{ name: string; bytes: Uint8Array }>;
+  private readonly seen = new Set<string>();
+
+  constructor(
+    private readonly required: ReadonlySet<string>,
+    private readonly keepEmpty: boolean,
+  ) {
+    this.names = [...required].map((name) => ({ name, bytes: Buffer.from(name) }));
+  }
+
+  run(line: Uint8Array, lbs: LabelsBuilder): void {
+    if (this.required.size === 0) return;
+    if (this.seen.size > 0) this.seen.clear();
+    const n = line.length;
+    let p = 0;
+    while (p < n) {
+      while (p < n && line[p]! <= 32) p++;
+      if (p >= n) break;
+      const keyStart = p;
+      let clean = !(line[p]! >= 48 && line[p]! <= 57);
+      let quote = false;
+      for (; p < n; p++) {
+        const c = line[p]!;
+        if (c === 61 || c <= 32) break;
+        if (c === 34) {
+          quote = true;
+          break;
+        }
+        if (!isWordByte(c)) clean = false;
+      }
+      if (quote || p === keyStart) {
+        // `"` in a key or an empty key: the pair is skipped up to the next space.
+        while (p < n && line[p]! > 32) p++;
+        continue;
+      }
+      const keyEnd = p;
+      let name: string | undefined;
+      if (clean) {
+        name = this.match(line, keyStart, keyEnd);
+      } else {
+        const key = utf8.decode(line.subarray(keyStart, keyEnd));
+        if (key.includes('\uFFFD')) {
+          // Invalid UTF-8 in a key: skipped like Decoder does (the value too, up to a space).
+          while (p < n && line[p]! > 32) p++;
+          continue;
+        }
+        const sanitized = sanitizeKey(key);
+        name = this.required.has(sanitized) ? sanitized : undefined;
+      }
+      // The value: none (bare key or `key=`), quoted, or up to the next space.
+      let valueStart = p;
+      let valueEnd = p;
+      let quoted: string | undefined;
+      if (p < n && line[p] === 61) {
+        p++;
+        if (p < n && line[p]! > 32) {
+          if (line[p] === 34) {
+            let escaped = false;
+            let q = p + 1;
+            while (q < n && line[q] !== 34) {
+              if (line[q] === 92) {
+                escaped = true;
+                q++;
+              }
+              q++;
+            }
+            if (q >= n) return; // unterminated quoted value: Decoder stops at the end of the line
+            valueStart = p + 1;
+            valueEnd = q;
+            p = q + 1;
+            if (escaped && name !== undefined) {
+              try {
+                quoted = JSON.parse(utf8.decode(line.subarray(valueStart - 1, valueEnd + 1))) as string;
+              } catch {
+                continue;
+              }
+            }
+          } else {
+            valueStart = p;
+            let bad = false;
+            for (; p < n; p++) {
+              const c = line[p]!;
+              if (c <= 32) break;
+              if (c === 61 || c === 34) bad = true;
+            }
+            if (bad) continue;
+            valueEnd = p;
+          }
+        }
+      }
+      if (name === undefined) continue;
+      const value = replaceRuneError(quoted ?? textOf(line, valueStart, valueEnd));
+      if (value === '' && !this.keepEmpty) continue;
+      const resolved = lbs.resolveName('parsed', name);
+      if (this.seen.has(resolved)) continue;
+      this.seen.add(resolved);
+      lbs.set('parsed', resolved, value);
+      if (this.seen.size >= this.required.size) return;
+    }
+  }
+
+  /** The required name spelled by `line[start, end)`, if any. */
+  private match(line: Uint8Array, start: number, end: number): string | undefined {
+    const length = end - start;
+    for (const { name, bytes } of this.names) {
+      if (bytes.length !== length) continue;
+      let i = 0;
+      while (i < length && bytes[i] === line[start + i]) i++;
+      if (i === length) return name;
+    }
+    return undefined;
   }
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compilePipeline } from '../../../logql/pipeline/index.js';
+import { seededRandom } from '../../helpers/random.js';
 import { stagesOf, toLabels } from './helpers.js';
 
 function labelsWith(pipeline: string, line: string, required: string[] | undefined): Record<string, string> | null {
@@ -42,5 +43,30 @@ describe('parser hints (only the labels a metric query reads)', () => {
 
   it('without hints every label is extracted', () => {
     expect(labelsWith('| logfmt', logfmt, undefined)).toEqual({ app: 'a', level: 'error', status: '500', msg: 'boom', path: '/x' });
+  });
+});
+
+describe('logfmt under parser hints agrees with the full parser', () => {
+  const pieces = [
+    'level=error', 'level=info', 'level=', 'level', 'lev.el=x', '1level=y', 'status=500', 'status="5 0 0"', 'msg="a \\"quoted\\" word"',
+    'msg="unterminated', 'bad"key=1', '=novalue', 'k=v=w', 'k=v"w', 'ünï=1', 'level="é"', 'caller=x.go:12', 'level=warn', 'a=\t', ' ', '  ',
+    'status=200', 'duration=1.5ms', 'level"x=1', 'status"=2', 'level=a"b', 'level="x y"z', 'x="\\u00e9"', 'level="bad \\q escape"', 'trace_id=abc', '"', '==',
+  ];
+  const random = seededRandom(7);
+  const requiredSets = [['level'], ['status'], ['level', 'status'], ['lev_el', '_1level'], ['msg', 'x'], ['nothere']];
+
+  it('for 3,000 generated lines and several required sets', () => {
+    for (let i = 0; i < 3000; i++) {
+      const count = 1 + Math.floor(random() * 8);
+      const parts: string[] = [];
+      for (let k = 0; k < count; k++) parts.push(pieces[Math.floor(random() * pieces.length)]!);
+      const line = parts.join(random() < 0.8 ? ' ' : '  ');
+      const required = requiredSets[Math.floor(random() * requiredSets.length)]!;
+      for (const keepEmpty of ['', ' --keep-empty']) {
+        const full = labelsWith(`| logfmt${keepEmpty}`, line, undefined)!;
+        const expected = Object.fromEntries(Object.entries(full).filter(([name]) => name === 'app' || required.includes(name)));
+        expect(labelsWith(`| logfmt${keepEmpty}`, line, required), `${line} with ${required.join(',')}${keepEmpty}`).toEqual(expected);
+      }
+    }
   });
 });
