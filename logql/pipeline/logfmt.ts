@@ -220,6 +220,7 @@ class RequiredPairsScan {
       if (p >= n) break;
       const keyStart = p;
       let clean = !(line[p]! >= 48 && line[p]! <= 57);
+      let ascii = true;
       let quote = false;
       for (; p < n; p++) {
         const c = line[p]!;
@@ -228,7 +229,10 @@ class RequiredPairsScan {
           quote = true;
           break;
         }
-        if (!isWordByte(c)) clean = false;
+        if (!isWordByte(c)) {
+          clean = false;
+          if (c >= 0x80) ascii = false;
+        }
       }
       if (quote || p === keyStart) {
         // `"` in a key or an empty key: the pair is skipped up to the next space.
@@ -236,28 +240,23 @@ class RequiredPairsScan {
         continue;
       }
       const keyEnd = p;
-      let name: string | undefined;
-      if (clean) {
-        name = this.match(line, keyStart, keyEnd);
-      } else {
-        const key = utf8.decode(line.subarray(keyStart, keyEnd));
+      let key: string | undefined;
+      if (!ascii) {
+        key = utf8.decode(line.subarray(keyStart, keyEnd));
         if (key.includes('\uFFFD')) {
           // Invalid UTF-8 in a key: skipped like Decoder does (the value too, up to a space).
           while (p < n && line[p]! > 32) p++;
           continue;
         }
-        const sanitized = sanitizeKey(key);
-        name = this.required.has(sanitized) ? sanitized : undefined;
       }
       // The value: none (bare key or `key=`), quoted, or up to the next space.
       let valueStart = p;
       let valueEnd = p;
-      let quoted: string | undefined;
+      let escaped = false;
       if (p < n && line[p] === 61) {
         p++;
         if (p < n && line[p]! > 32) {
           if (line[p] === 34) {
-            let escaped = false;
             let q = p + 1;
             while (q < n && line[q] !== 34) {
               if (line[q] === 92) {
@@ -270,13 +269,6 @@ class RequiredPairsScan {
             valueStart = p + 1;
             valueEnd = q;
             p = q + 1;
-            if (escaped && name !== undefined) {
-              try {
-                quoted = JSON.parse(utf8.decode(line.subarray(valueStart - 1, valueEnd + 1))) as string;
-              } catch {
-                continue;
-              }
-            }
           } else {
             valueStart = p;
             let bad = false;
@@ -288,6 +280,23 @@ class RequiredPairsScan {
             if (bad) continue;
             valueEnd = p;
           }
+        }
+      }
+      // An empty value is dropped anyway: no need to work out the key's label name.
+      if (valueEnd === valueStart && !this.keepEmpty) continue;
+      let name: string | undefined;
+      if (clean) {
+        name = this.match(line, keyStart, keyEnd);
+      } else {
+        const sanitized = sanitizeKey(key ?? latin1Slice.call(line, keyStart, keyEnd));
+        name = this.required.has(sanitized) ? sanitized : undefined;
+      }
+      let quoted: string | undefined;
+      if (escaped && name !== undefined) {
+        try {
+          quoted = JSON.parse(utf8.decode(line.subarray(valueStart - 1, valueEnd + 1))) as string;
+        } catch {
+          continue;
         }
       }
       if (name === undefined) continue;
