@@ -116,10 +116,11 @@ function windowFunction(expr: RangeAggregationExpr, scratch: { buf: Float64Array
   const prefixSum = (s: SampleSeries, i0: number, i1: number, prefix: Float64Array | null): number =>
     s.values === null ? i1 - i0 : prefix !== null ? prefix[i1]! - prefix[i0]! : sum(s, i0, i1);
   switch (op) {
+    // Count-like series have values only when blocks were counted from the index (weighted samples).
     case 'count_over_time':
-      return (_s, i0, i1) => i1 - i0;
+      return (s, i0, i1, _lo, _hi, p) => prefixSum(s, i0, i1, p);
     case 'rate':
-      return hasUnwrap ? (s, i0, i1) => sum(s, i0, i1) / rangeSeconds : (_s, i0, i1) => (i1 - i0) / rangeSeconds;
+      return hasUnwrap ? (s, i0, i1) => sum(s, i0, i1) / rangeSeconds : (s, i0, i1, _lo, _hi, p) => prefixSum(s, i0, i1, p) / rangeSeconds;
     case 'bytes_over_time':
       return (s, i0, i1, _lo, _hi, p) => prefixSum(s, i0, i1, p);
     case 'bytes_rate':
@@ -230,7 +231,8 @@ class RangeAggregationEvaluator implements StepEvaluator {
     this.fn = windowFunction(expr, { buf: new Float64Array(64) });
     this.stepNs = Number(grid.step);
     this.rangeNs = expr.range.rangeMs * 1e6;
-    const usesPrefix = expr.op === 'bytes_over_time' || expr.op === 'bytes_rate';
+    const usesPrefix =
+      expr.op === 'bytes_over_time' || expr.op === 'bytes_rate' || expr.op === 'count_over_time' || (expr.op === 'rate' && !expr.range.unwrap);
     this.prefix = series.map((s) => {
       if (!usesPrefix || s.values === null) return null;
       const p = new Float64Array(s.length + 1);
@@ -278,6 +280,18 @@ class RangeAggregationEvaluator implements StepEvaluator {
 }
 
 /**
+ * Whether every time in [min, max] (ns relative to the read start) lies in the same windows: the
+ * windows of steps k are (k·step, k·step + range], so that holds when no window bound k·step or
+ * k·step + range (k < count) falls in [min, max).
+ */
+export function sameWindows(min: number, max: number, step: number, range: number, count: number): boolean {
+  const firstLow = Math.max(0, Math.ceil(min / step));
+  if (firstLow < count && firstLow * step < max) return false;
+  const firstHigh = Math.max(0, Math.ceil((min - range) / step));
+  return !(firstHigh < count && firstHigh * step + range < max);
+}
+
+/**
  * Reads the samples of a range aggregation and returns its step evaluator. `pushdown` is a parent
  * `sum`'s grouping injected into the extraction (Loki does this for sum over
  * count/rate/bytes/bytes_rate/sum_over_time without their own grouping); `null` = `sum` without
@@ -300,6 +314,9 @@ export async function rangeAggregation(
     spec.grouping = expr.grouping;
   }
   if (expr.op === 'absent_over_time') spec.noLabels = true;
+  if (expr.op === 'count_over_time' || (expr.op === 'rate' && !expr.range.unwrap)) {
+    spec.sameWindows = (min, max) => sameWindows(min, max, Number(grid.step), Number(rangeNs), grid.count);
+  }
   // Loki selects [start − range − offset, end − offset + 1ns): windows are left-open, right-closed.
   const readStart = grid.start - rangeNs - offsetNs;
   const readEnd = grid.end - offsetNs + 1n;

@@ -40,7 +40,7 @@ import { compilePipeline } from '../pipeline/pipeline.js';
 import { CHECKPOINT_LINES, QueryError, type QueryContext } from './context.js';
 import { readBatches } from './read.js';
 import { compareLabels, type SeriesRef } from './series.js';
-import type { LogSource } from './source.js';
+import type { EntryBatch, LogSource } from './source.js';
 
 export const SAMPLE_EXTRACTION_ERR = 'SampleExtractionErr';
 
@@ -63,6 +63,18 @@ export class SampleSeries {
   ) {
     this.ts = new Float64Array(4);
     this.values = withValues ? new Float64Array(4) : null;
+  }
+
+  /**
+   * `weight` entries at time `t` at once (a block counted from its index entry). A count-like
+   * series then keeps values, so windows sum them instead of counting samples.
+   */
+  pushWeighted(t: number, weight: number): void {
+    if (this.values === null) {
+      this.values = new Float64Array(this.ts.length);
+      this.values.fill(1, 0, this.length);
+    }
+    this.push(t, weight);
   }
 
   push(t: number, v: number): void {
@@ -92,6 +104,12 @@ export class SampleSeries {
   finish(): void {
     if (this.sorted) return;
     const n = this.length;
+    if (this.values === null) {
+      // Samples without values are all alike: the native numeric sort of the times is enough.
+      this.ts.subarray(0, n).sort();
+      this.sorted = true;
+      return;
+    }
     const idx = new Uint32Array(n);
     for (let i = 0; i < n; i++) idx[i] = i;
     const ts = this.ts;
@@ -118,6 +136,22 @@ export interface ExtractionSpec {
    */
   grouping?: Grouping;
   noLabels?: boolean;
+  /**
+   * For count-like ops: whether entries anywhere in `[min, max]` (ns relative to the read start)
+   * all fall in the same evaluation windows, so a block there may be counted from its entry count
+   * without being read. Undefined: every entry is read.
+   */
+  sameWindows?: (min: number, max: number) => boolean;
+}
+
+/**
+ * Whether a stream's series is fixed by its stream labels alone (structured metadata cannot change
+ * it): no labels kept, or grouping `by` labels the stream itself has.
+ */
+function seriesIgnoresMetadata(spec: ExtractionSpec, streamLabels: Labels): boolean {
+  const g = spec.grouping;
+  if (spec.noLabels || (g !== undefined && !g.without && g.labels.length === 0)) return true;
+  return g !== undefined && !g.without && g.labels.every((name) => streamLabels.some((l) => l.name === name));
 }
 
 export interface ExtractedSamples {
@@ -300,16 +334,16 @@ export async function extractSamples(
     return s;
   };
 
-  // The last labels → series lookup: a line that keeps its stream labels gets the same array back
-  // from the pipeline, so most lines skip the key lookup.
-  let lastLabels: Labels | null = null;
-  let lastSeries: SampleSeries | null = null;
+  // Labels → series by array identity: the pipeline hands lines with the same labels the same
+  // array (a stream's own labels, or a cached small set), so most lines skip building a key.
+  const seriesByLabels = new WeakMap<Labels, SampleSeries>();
   const seriesOf = (labels: Labels, fullKey: string): SampleSeries => {
-    if (labels !== lastLabels) {
-      lastSeries = seriesFor(labels, fullKey);
-      lastLabels = labels;
+    let series = seriesByLabels.get(labels);
+    if (series === undefined) {
+      series = seriesFor(labels, fullKey);
+      seriesByLabels.set(labels, series);
     }
-    return lastSeries!;
+    return series;
   };
   // Only the template stages (line_format, label_format) can read an entry's timestamp; the others
   // get the batch base instead of a BigInt built per line.
@@ -317,101 +351,130 @@ export async function extractSamples(
 
   const stats = ctx.stats;
   let sinceCheckpoint = 0;
-  const streams = source.selectStreams(range.selector.matchers, readStart, readEnd);
-  for (const stream of streams) {
-    const streamLabels = stream.labels;
-    // Fast path for a pipeline without stages: the series only depends on the stream (and metadata).
-    let streamSeries: SampleSeries | null = null;
-    for (const batch of readBatches(source, stream, readStart, readEnd, 'forward', pipeline.requiredSubstring)) {
-      const p = ctx.checkpoint();
-      if (p) await p;
-      const delta = Number(batch.base - base);
-      const offsets = batch.offsets;
-      for (let i = batch.from; i < batch.to; i++) {
-        if (++sinceCheckpoint === CHECKPOINT_LINES) {
-          sinceCheckpoint = 0;
-          const cp = ctx.checkpoint();
-          if (cp) await cp;
-        }
-        const line = batch.line(i);
-        const md = batch.metadata(i);
-        stats.linesProcessed++;
-        if (md.length > 0) {
-          const mb = metadataBytes(md);
-          stats.bytesProcessed += line.length + mb;
-          stats.structuredMetadataBytesProcessed += mb;
-        } else {
-          stats.bytesProcessed += line.length;
-        }
-        const t = delta + offsets[i]!;
+  // Per batch: every entry through the pipeline (or straight to the stream's series when there is
+  // no pipeline at all).
+  let streamLabels: Labels = [];
+  let streamSeries: SampleSeries | null = null;
+  const streamSeriesOf = (): SampleSeries => {
+    if (streamSeries === null) {
+      const sorted = [...streamLabels].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      streamSeries = seriesFor(sorted, labelsKey(sorted));
+    }
+    return streamSeries;
+  };
+  const processBatch = async (batch: EntryBatch): Promise<void> => {
+    const p = ctx.checkpoint();
+    if (p) await p;
+    const delta = Number(batch.base - base);
+    const offsets = batch.offsets;
+    for (let i = batch.from; i < batch.to; i++) {
+      if (++sinceCheckpoint === CHECKPOINT_LINES) {
+        sinceCheckpoint = 0;
+        const cp = ctx.checkpoint();
+        if (cp) await cp;
+      }
+      const line = batch.line(i);
+      const md = batch.metadata(i);
+      stats.linesProcessed++;
+      if (md.length > 0) {
+        const mb = metadataBytes(md);
+        stats.bytesProcessed += line.length + mb;
+        stats.structuredMetadataBytesProcessed += mb;
+      } else {
+        stats.bytesProcessed += line.length;
+      }
+      const t = delta + offsets[i]!;
 
-        if (pipeline.isNoop && md.length === 0 && convert === null) {
-          if (streamSeries === null) {
-            const sorted = [...streamLabels].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-            streamSeries = seriesFor(sorted, labelsKey(sorted));
-          }
-          stats.postFilterLines++;
-          streamSeries.push(t, kind === 'bytes' ? line.length : 1);
-          continue;
+      if (pipeline.isNoop && md.length === 0 && convert === null) {
+        if (streamSeries === null) {
+          const sorted = [...streamLabels].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+          streamSeries = seriesFor(sorted, labelsKey(sorted));
         }
+        stats.postFilterLines++;
+        streamSeries.push(t, kind === 'bytes' ? line.length : 1);
+        continue;
+      }
 
-        const ts = needsTs ? batch.base + BigInt(offsets[i]!) : batch.base;
-        const r = pipeline.process(ts, line, streamLabels, md);
-        if (r === null) continue;
-        if (convert === null) {
-          stats.postFilterLines++;
-          seriesOf(r.labels, r.key).push(t, kind === 'bytes' ? r.line.length : 1);
-          continue;
+      const ts = needsTs ? batch.base + BigInt(offsets[i]!) : batch.base;
+      const r = pipeline.process(ts, line, streamLabels, md);
+      if (r === null) continue;
+      if (convert === null) {
+        stats.postFilterLines++;
+        seriesOf(r.labels, r.key).push(t, kind === 'bytes' ? r.line.length : 1);
+        continue;
+      }
+
+      // unwrap
+      let raw: string | undefined;
+      const labels = r.labels;
+      for (let j = 0; j < labels.length; j++) {
+        if (labels[j]!.name === unwrap!.label) {
+          raw = labels[j]!.value;
+          break;
         }
-
-        // unwrap
-        let raw: string | undefined;
-        const labels = r.labels;
-        for (let j = 0; j < labels.length; j++) {
-          if (labels[j]!.name === unwrap!.label) {
-            raw = labels[j]!.value;
+      }
+      if (raw === undefined || raw === '') continue;
+      let v = 0;
+      let convErr: string | undefined;
+      try {
+        v = convert(raw);
+      } catch (e) {
+        if (!(e instanceof ConversionError)) throw e;
+        convErr = e.message;
+      }
+      let outLabels = labels;
+      let outKey = r.key;
+      if (convErr !== undefined || postFilters.length > 0) {
+        let err: string | undefined;
+        let details: string | undefined;
+        const plain: Label[] = [];
+        for (const l of labels) {
+          if (l.name === ERROR_LABEL) err = l.value;
+          else if (l.name === ERROR_DETAILS_LABEL) details = l.value;
+          else plain.push(l);
+        }
+        postBuilder.reset(plain, []);
+        if (err !== undefined) postBuilder.setError(err, details);
+        else if (details !== undefined) postBuilder.set('parsed', ERROR_DETAILS_LABEL, details);
+        if (convErr !== undefined) postBuilder.setError(SAMPLE_EXTRACTION_ERR, convErr);
+        let keep = true;
+        for (const f of postFilters) {
+          if (f.process(ts, r.line, postBuilder) === null) {
+            keep = false;
             break;
           }
         }
-        if (raw === undefined || raw === '') continue;
-        let v = 0;
-        let convErr: string | undefined;
-        try {
-          v = convert(raw);
-        } catch (e) {
-          if (!(e instanceof ConversionError)) throw e;
-          convErr = e.message;
-        }
-        let outLabels = labels;
-        let outKey = r.key;
-        if (convErr !== undefined || postFilters.length > 0) {
-          let err: string | undefined;
-          let details: string | undefined;
-          const plain: Label[] = [];
-          for (const l of labels) {
-            if (l.name === ERROR_LABEL) err = l.value;
-            else if (l.name === ERROR_DETAILS_LABEL) details = l.value;
-            else plain.push(l);
-          }
-          postBuilder.reset(plain, []);
-          if (err !== undefined) postBuilder.setError(err, details);
-          else if (details !== undefined) postBuilder.set('parsed', ERROR_DETAILS_LABEL, details);
-          if (convErr !== undefined) postBuilder.setError(SAMPLE_EXTRACTION_ERR, convErr);
-          let keep = true;
-          for (const f of postFilters) {
-            if (f.process(ts, r.line, postBuilder) === null) {
-              keep = false;
-              break;
-            }
-          }
-          if (!keep) continue;
-          outLabels = postBuilder.labels();
-          outKey = labelsKey(outLabels);
-        }
-        stats.postFilterLines++;
-        seriesFor(outLabels, outKey).push(t, v);
+        if (!keep) continue;
+        outLabels = postBuilder.labels();
+        outKey = labelsKey(outLabels);
       }
+      stats.postFilterLines++;
+      seriesFor(outLabels, outKey).push(t, v);
     }
+  };
+
+  // A count without a pipeline needs no line: a block whose entries all fall in the same windows is
+  // counted from the index (its entry count) instead of being decompressed.
+  const countsFromIndex = kind === 'count' && pipeline.isNoop && convert === null && spec.sameWindows !== undefined && source.batches !== undefined;
+  const streams = source.selectStreams(range.selector.matchers, readStart, readEnd);
+  for (const stream of streams) {
+    streamLabels = stream.labels;
+    streamSeries = null;
+    if (countsFromIndex && seriesIgnoresMetadata(spec, streamLabels)) {
+      for (const ref of source.batches!(stream, readStart, readEnd, 'forward')) {
+        const min = Number(ref.minTs - base);
+        const max = Number(ref.maxTs - base);
+        if (ref.entries !== undefined && ref.minTs >= readStart && ref.maxTs < readEnd && spec.sameWindows!(min, max)) {
+          stats.postFilterLines += ref.entries;
+          streamSeriesOf().pushWeighted(max, ref.entries);
+          continue;
+        }
+        const batch = ref.load();
+        if (batch.to > batch.from) await processBatch(batch);
+      }
+      continue;
+    }
+    for (const batch of readBatches(source, stream, readStart, readEnd, 'forward', pipeline.requiredSubstring)) await processBatch(batch);
   }
 
   const series = [...byKey.values()];

@@ -41,6 +41,11 @@ export interface BatchRef {
   readonly maxTs: bigint;
   load(): EntryBatch;
   /**
+   * How many entries the batch holds, all within [minTs, maxTs], when the source knows it without
+   * loading it (from its index): a count needs no lines.
+   */
+  readonly entries?: number;
+  /**
    * False when the batch certainly holds no line containing `needle` (an index such as a trigram
    * filter says so): a query whose lines must contain it skips the batch without loading it.
    */

@@ -103,6 +103,19 @@ export class Scanner {
     return v;
   }
 
+  /** Moves past the string at the cursor (which must be on `"`) without building it. */
+  skipStr(): void {
+    const s = this.s;
+    let p = this.p + 1;
+    for (;;) {
+      const c = s.charCodeAt(p);
+      if (c === 34) break;
+      if (Number.isNaN(c)) throw MALFORMED;
+      p += c === 92 ? 2 : 1;
+    }
+    this.p = p + 1;
+  }
+
   /**
    * Reads a number/true/false/null token and returns its text. Like jsonparser, a number is not
    * validated: it is whatever runs from a digit or `-` to the next delimiter.
@@ -133,7 +146,7 @@ export class Scanner {
     this.ws();
     const c = this.s.charCodeAt(this.p);
     if (c === 34) {
-      this.str(false);
+      this.skipStr();
     } else if (c === 123 || c === 91) {
       const close = c === 123 ? 125 : 93;
       this.p++;
@@ -161,9 +174,6 @@ export class Scanner {
   }
 }
 
-/** Thrown inside the parser once every required label is found: the rest of the line is not read. */
-const ALL_FOUND = new JsonSyntaxError('');
-
 /** `json` with no parameters. */
 export class JsonParser implements Stage {
   private readonly sc = new Scanner();
@@ -184,23 +194,28 @@ export class JsonParser implements Stage {
       if (this.required === undefined || this.required.size > 0) this.object('', lbs, 0);
     } catch (e) {
       if (!(e instanceof JsonSyntaxError)) throw e;
-      if (e !== ALL_FOUND) lbs.setError(JSON_PARSER_ERR, e.message);
+      lbs.setError(JSON_PARSER_ERR, e.message);
     }
     sc.s = '';
     if (this.seen.size > 0) this.seen.clear();
     return line;
   }
 
-  private setLabel(lbs: LabelsBuilder, name: string, value: string): void {
+  /** Sets a parsed label (first of duplicates wins); true once every required label is set. */
+  private setLabel(lbs: LabelsBuilder, name: string, value: string): boolean {
     const n = lbs.resolveName('parsed', name);
-    if (this.seen.has(n)) return;
-    this.seen.add(n);
-    lbs.set('parsed', n, replaceRuneError(value));
-    if (this.required !== undefined && this.seen.size >= this.required.size) throw ALL_FOUND;
+    if (!this.seen.has(n)) {
+      this.seen.add(n);
+      lbs.set('parsed', n, replaceRuneError(value));
+    }
+    return this.required !== undefined && this.seen.size >= this.required.size;
   }
 
-  /** Parses the object at the cursor, setting a label for every scalar field under `prefix`. */
-  private object(prefix: string, lbs: LabelsBuilder, depth: number): void {
+  /**
+   * Parses the object at the cursor, setting a label for every scalar field under `prefix`.
+   * Returns true when parser hints are satisfied: the rest of the line is then not read.
+   */
+  private object(prefix: string, lbs: LabelsBuilder, depth: number): boolean {
     if (depth > MAX_DEPTH) throw TOO_DEEP;
     const sc = this.sc;
     const required = this.required;
@@ -208,7 +223,7 @@ export class JsonParser implements Stage {
     sc.ws();
     if (sc.s.charCodeAt(sc.p) === 125) {
       sc.p++;
-      return;
+      return false;
     }
     for (;;) {
       sc.ws();
@@ -218,16 +233,18 @@ export class JsonParser implements Stage {
       sc.ws();
       const name = prefix === '' ? this.keys.get(rawKey) : joinKey(prefix, rawKey);
       const c = sc.s.charCodeAt(sc.p);
-      if (c === 123) this.object(name, lbs, depth + 1);
+      let done = false;
+      if (c === 123) done = this.object(name, lbs, depth + 1);
       else if (c === 91 || (required !== undefined && !required.has(name))) sc.skip(depth + 1);
-      else if (c === 34) this.setLabel(lbs, name, sc.str(false));
+      else if (c === 34) done = this.setLabel(lbs, name, sc.str(false));
       else {
         const v = sc.scalar();
-        if (v !== 'null') this.setLabel(lbs, name, v);
+        if (v !== 'null') done = this.setLabel(lbs, name, v);
       }
+      if (done) return true;
       sc.ws();
       const d = sc.s.charCodeAt(sc.p++);
-      if (d === 125) return;
+      if (d === 125) return false;
       if (d !== 44) throw MALFORMED_OBJECT;
     }
   }

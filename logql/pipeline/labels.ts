@@ -38,6 +38,10 @@ export const LOGFMT_PARSER_ERR = 'LogfmtParserErr';
 export const LABEL_FILTER_ERR = 'LabelFilterErr';
 export const TEMPLATE_FORMAT_ERR = 'TemplateFormatErr';
 
+/** Label sets with at most this many extra labels are cached per stream, up to MAX_CACHED_SETS. */
+const SMALL_SET = 4;
+const MAX_CACHED_SETS = 1024;
+
 const compareLabels = (a: Label, b: Label): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
 // Characters JSON.stringify would escape (quotes, backslash, controls, lone surrogates).
@@ -72,11 +76,20 @@ export class LabelsBuilder {
   private cachedLine: Uint8Array | null = null;
   private cachedText = '';
   private readonly decoder = new TextDecoder();
+  /**
+   * Final label sets of this stream by the labels lines added to it, so that lines with the same
+   * extra labels (`level="error"`) share one array and its key instead of sorting and quoting anew.
+   */
+  private readonly setCache = new Map<string, Labels>();
+  /** Keys of the arrays in `setCache`. */
+  private readonly keyCache = new Map<Labels, string>();
 
   /** Starts a new line. Stream labels are cached by array identity: pass the same array for every line of a stream. */
   reset(stream: Labels, structuredMetadata: Labels): void {
     if (stream !== this.stream) {
       this.stream = stream;
+      this.setCache.clear();
+      this.keyCache.clear();
       this.streamMap.clear();
       for (const l of stream) this.streamMap.set(l.name, l.value);
       this.sortedStream = [...stream].sort(compareLabels);
@@ -240,6 +253,25 @@ export class LabelsBuilder {
   /** The final label set of the line, sorted by name. Do not mutate: it may be shared between lines. */
   labels(): Labels {
     if (this.onlyStream()) return this.sortedStream;
+    // A few extra labels (a parser under hints, a level): look the set up by what was added.
+    const extra = this.metadata.size + this.parsed.size;
+    if (extra > SMALL_SET || this.deletedStream.size > 0 || this.err !== '' || this.errDetails !== '') return this.buildLabels();
+    let signature = '';
+    for (const [name, value] of this.metadata) signature += name + '\u0000' + value + '\u0001';
+    signature += '\u0002';
+    for (const [name, value] of this.parsed) signature += name + '\u0000' + value + '\u0001';
+    let labels = this.setCache.get(signature);
+    if (labels === undefined) {
+      labels = this.buildLabels();
+      if (this.setCache.size < MAX_CACHED_SETS) {
+        this.setCache.set(signature, labels);
+        this.keyCache.set(labels, labelsKey(labels));
+      }
+    }
+    return labels;
+  }
+
+  private buildLabels(): Labels {
     const out: Label[] = [];
     for (const l of this.stream) if (!this.deletedStream.has(l.name)) out.push(l);
     for (const [name, value] of this.metadata) out.push({ name, value });
@@ -252,7 +284,7 @@ export class LabelsBuilder {
   /** Canonical `{a="b", …}` key of `labels()`, for grouping lines into output streams. */
   key(): string {
     if (this.onlyStream()) return this.streamKey;
-    return labelsKey(this.labels());
+    return this.keyOf(this.labels());
   }
 
   /**
@@ -273,6 +305,7 @@ export class LabelsBuilder {
 
   /** `labelsKey(labels)` for a result of `labels()`, cached when it is the stream's own label set. */
   keyOf(labels: Labels): string {
-    return labels === this.sortedStream ? this.streamKey : labelsKey(labels);
+    if (labels === this.sortedStream) return this.streamKey;
+    return this.keyCache.get(labels) ?? labelsKey(labels);
   }
 }

@@ -95,6 +95,7 @@ export class StoreLogSource implements LogSource {
       minTs: ref.minTs,
       maxTs: ref.maxTs,
       mayContain: (needle: Uint8Array) => ref.mayContain(needle),
+      ...(ref.entries === undefined ? {} : { entries: ref.entries }),
       load: () => {
         const batch = ref.load();
         this.stats.chunksLoaded++;

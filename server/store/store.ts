@@ -56,6 +56,8 @@ interface BatchSource {
   load(): EntryBatch;
   /** False when no line of the source can contain `needle` (its trigram filter says so). */
   mayContain(needle: Uint8Array): boolean;
+  /** How many entries it holds (from the index, without loading); undefined for merged runs. */
+  entries?: number;
 }
 
 /** A run of a stream's entries not loaded yet (see `Store.batchRefs`). */
@@ -504,6 +506,7 @@ export class Store {
           return decodeBlock(this.chunks.readBlock(ref.id));
         },
         mayContain: (needle: Uint8Array) => this.chunks.blockMayContain(ref.id, needle),
+        entries: ref.entries,
       }));
     for (const write of stream.pending) {
       if (write.kind !== 'block' || !overlaps(write.cut, start, end)) continue;
@@ -514,11 +517,12 @@ export class Store {
         maxTs: write.cut.maxTs,
         load: () => decodeBlock(bytes),
         mayContain: filter === undefined ? ALWAYS : (needle: Uint8Array) => filterMayContain(filter, needle),
+        entries: write.cut.count,
       });
     }
     if (headOverlaps(stream, start, end)) {
       const snapshot = stream.head.snapshot();
-      sources.push({ minTs: stream.head.minTs, maxTs: stream.head.maxTs, load: () => snapshot, mayContain: ALWAYS });
+      sources.push({ minTs: stream.head.minTs, maxTs: stream.head.maxTs, load: () => snapshot, mayContain: ALWAYS, entries: snapshot.count });
     }
     const groups = groupOverlapping(sources);
     if (direction === 'backward') groups.reverse();
@@ -531,6 +535,8 @@ export class Store {
         return batch;
       },
       mayContain: (needle: Uint8Array) => group.some((s) => s.mayContain(needle)),
+      // Merged runs may drop duplicates across their parts: only a lone source's count is exact.
+      ...(group.length === 1 ? { entries: group[0]!.entries } : {}),
     }));
   }
 }

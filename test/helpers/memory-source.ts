@@ -5,7 +5,7 @@
  */
 import type { LabelMatcher } from '../../logql/ast.js';
 import { compileMatcher } from '../../logql/matcher.js';
-import type { Direction, EntryBatch, LogSource, SourceStream } from '../../logql/engine/source.js';
+import type { BatchRef, Direction, EntryBatch, LogSource, SourceStream } from '../../logql/engine/source.js';
 import type { Label, Labels } from '../../logql/pipeline/labels.js';
 
 export interface MemoryEntry {
@@ -86,3 +86,26 @@ export class MemorySource implements LogSource {
 
 /** Seconds → nanoseconds. */
 export const sec = (s: number): bigint => BigInt(Math.round(s * 1000)) * 1_000_000n;
+
+/**
+ * A MemorySource with an index: `batches()` tells each batch's time range and entry count without
+ * loading it, as the server's store does, and counts the batches actually loaded.
+ */
+export class IndexedMemorySource extends MemorySource {
+  offered = 0;
+  loads = 0;
+
+  batches(stream: SourceStream, start: bigint, end: bigint, direction: Direction): BatchRef[] {
+    const batches = [...this.entries(stream, start, end, direction)];
+    this.offered += batches.length;
+    return batches.map((batch) => ({
+      minTs: batch.base + BigInt(batch.offsets[batch.from]!),
+      maxTs: batch.base + BigInt(batch.offsets[batch.to - 1]!),
+      entries: batch.to - batch.from,
+      load: () => {
+        this.loads++;
+        return batch;
+      },
+    }));
+  }
+}
