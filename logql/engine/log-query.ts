@@ -87,7 +87,7 @@ export async function evaluateLogQuery(
     const ref = cursor.next;
     const needle = pipeline.requiredSubstring;
     if (needle === undefined || ref.mayContain === undefined || ref.mayContain(needle)) {
-      await scan.run(cursor.stream.labels, ref.load(), backward);
+      await scan.run(cursor.stream.labels, await ref.load(), backward);
     }
     const following = cursor.refs.next();
     if (following.done) cursors.pop();

@@ -40,7 +40,7 @@ import { compilePipeline } from '../pipeline/pipeline.js';
 import { CHECKPOINT_LINES, QueryError, type QueryContext } from './context.js';
 import { readBatches } from './read.js';
 import { compareLabels, type SeriesRef } from './series.js';
-import type { EntryBatch, LogSource } from './source.js';
+import type { BatchRef, EntryBatch, LogSource, SourceStream } from './source.js';
 
 export const SAMPLE_EXTRACTION_ERR = 'SampleExtractionErr';
 
@@ -353,18 +353,23 @@ export async function extractSamples(
   let sinceCheckpoint = 0;
   // Per batch: every entry through the pipeline (or straight to the stream's series when there is
   // no pipeline at all).
-  let streamLabels: Labels = [];
-  let streamSeries: SampleSeries | null = null;
-  const streamSeriesOf = (): SampleSeries => {
-    if (streamSeries === null) {
-      const sorted = [...streamLabels].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-      streamSeries = seriesFor(sorted, labelsKey(sorted));
+  const seriesOfStream = new WeakMap<SourceStream, SampleSeries>();
+  const streamSeriesOf = (stream: SourceStream): SampleSeries => {
+    let series = seriesOfStream.get(stream);
+    if (series === undefined) {
+      const sorted = [...stream.labels].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      series = seriesFor(sorted, labelsKey(sorted));
+      seriesOfStream.set(stream, series);
     }
-    return streamSeries;
+    return series;
   };
+  let stream: SourceStream | undefined;
+  let streamLabels: Labels = [];
   const processBatch = async (batch: EntryBatch): Promise<void> => {
     const p = ctx.checkpoint();
     if (p) await p;
+    // Without a pipeline, entries without metadata all go to the stream's own series.
+    const noopSeries = pipeline.isNoop && convert === null ? streamSeriesOf(stream!) : null;
     const delta = Number(batch.base - base);
     const offsets = batch.offsets;
     for (let i = batch.from; i < batch.to; i++) {
@@ -385,13 +390,9 @@ export async function extractSamples(
       }
       const t = delta + offsets[i]!;
 
-      if (pipeline.isNoop && md.length === 0 && convert === null) {
-        if (streamSeries === null) {
-          const sorted = [...streamLabels].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-          streamSeries = seriesFor(sorted, labelsKey(sorted));
-        }
+      if (noopSeries !== null && md.length === 0) {
         stats.postFilterLines++;
-        streamSeries.push(t, kind === 'bytes' ? line.length : 1);
+        noopSeries.push(t, kind === 'bytes' ? line.length : 1);
         continue;
       }
 
@@ -455,26 +456,21 @@ export async function extractSamples(
 
   // A count without a pipeline needs no line: a block whose entries all fall in the same windows is
   // counted from the index (its entry count) instead of being decompressed.
-  const countsFromIndex = kind === 'count' && pipeline.isNoop && convert === null && spec.sameWindows !== undefined && source.batches !== undefined;
+  const countsFromIndex = kind === 'count' && pipeline.isNoop && convert === null && spec.sameWindows !== undefined;
+  const countFromIndex = (from: SourceStream, ref: BatchRef): boolean => {
+    if (ref.entries === undefined || ref.minTs < readStart || ref.maxTs >= readEnd) return false;
+    const max = Number(ref.maxTs - base);
+    if (!spec.sameWindows!(Number(ref.minTs - base), max) || !seriesIgnoresMetadata(spec, from.labels)) return false;
+    stats.postFilterLines += ref.entries;
+    streamSeriesOf(from).pushWeighted(max, ref.entries);
+    return true;
+  };
   const streams = source.selectStreams(range.selector.matchers, readStart, readEnd);
-  for (const stream of streams) {
+  const batches = readBatches(source, streams, readStart, readEnd, 'forward', pipeline.requiredSubstring, countsFromIndex ? countFromIndex : undefined);
+  for await (const item of batches) {
+    stream = item.stream;
     streamLabels = stream.labels;
-    streamSeries = null;
-    if (countsFromIndex && seriesIgnoresMetadata(spec, streamLabels)) {
-      for (const ref of source.batches!(stream, readStart, readEnd, 'forward')) {
-        const min = Number(ref.minTs - base);
-        const max = Number(ref.maxTs - base);
-        if (ref.entries !== undefined && ref.minTs >= readStart && ref.maxTs < readEnd && spec.sameWindows!(min, max)) {
-          stats.postFilterLines += ref.entries;
-          streamSeriesOf().pushWeighted(max, ref.entries);
-          continue;
-        }
-        const batch = ref.load();
-        if (batch.to > batch.from) await processBatch(batch);
-      }
-      continue;
-    }
-    for (const batch of readBatches(source, stream, readStart, readEnd, 'forward', pipeline.requiredSubstring)) await processBatch(batch);
+    await processBatch(item.batch);
   }
 
   const series = [...byKey.values()];

@@ -39,7 +39,13 @@ export interface LineBounds {
 export interface BatchRef {
   readonly minTs: bigint;
   readonly maxTs: bigint;
-  load(): EntryBatch;
+  /** The batch; a promise when the source loads it in the background (see `prefetch`). */
+  load(): EntryBatch | Promise<EntryBatch>;
+  /**
+   * A hint that `load()` will be called soon: the source may start loading (decompressing) the
+   * batch elsewhere meanwhile, e.g. on another thread, so that reading overlaps processing.
+   */
+  prefetch?(): void;
   /**
    * How many entries the batch holds, all within [minTs, maxTs], when the source knows it without
    * loading it (from its index): a count needs no lines.

@@ -82,8 +82,9 @@ export class StoreLogSource implements LogSource {
   }
 
   *entries(stream: SourceStream, start: bigint, end: bigint, direction: Direction): Generator<EntryBatch> {
-    for (const ref of this.batches(stream, start, end, direction)) {
-      const batch = ref.load();
+    for (const ref of this.store.batchRefs((stream as QueryStream).stream, start, end, direction)) {
+      this.stats.chunksReferenced++;
+      const batch = this.loaded(ref.loadNow());
       if (batch.to > batch.from) yield batch;
     }
   }
@@ -96,13 +97,19 @@ export class StoreLogSource implements LogSource {
       maxTs: ref.maxTs,
       mayContain: (needle: Uint8Array) => ref.mayContain(needle),
       ...(ref.entries === undefined ? {} : { entries: ref.entries }),
+      prefetch: () => ref.prefetch(),
       load: () => {
         const batch = ref.load();
-        this.stats.chunksLoaded++;
-        this.stats.decompressedBytes += batch.data.byteLength;
-        this.stats.decompressedLines += batch.count;
-        return new StoreBatch(batch);
+        return batch instanceof Promise ? batch.then((b) => this.loaded(b)) : this.loaded(batch);
       },
     }));
+  }
+
+  /** Counts a loaded run and wraps it for the engine. */
+  private loaded(batch: StoredBatch): StoreBatch {
+    this.stats.chunksLoaded++;
+    this.stats.decompressedBytes += batch.data.byteLength;
+    this.stats.decompressedLines += batch.count;
+    return new StoreBatch(batch);
   }
 }

@@ -154,10 +154,15 @@ export class ChunkStore {
 
   /** Reads, checks and decompresses one block. */
   readBlock(id: number): Uint8Array {
+    return snappyUncompress(this.readCompressed(id));
+  }
+
+  /** Reads one block's compressed bytes and checks them against their checksum. */
+  readCompressed(id: number): Uint8Array {
     const row = this.selectBlockData.get(id) as { crc: number; data: Buffer } | undefined;
     if (row === undefined) throw new ChunkCorruptError(`block ${id} is missing`);
     if (crc32(row.data) !== row.crc) throw new ChunkCorruptError(`block ${id} fails its checksum`);
-    return snappyUncompress(row.data);
+    return row.data;
   }
 
   /** Deletes closed chunks whose newest entry is before `cutoff`; returns the stream ids touched. */

@@ -30,6 +30,8 @@ export interface StoreOptions {
   compactionIntervalMs: number;
   wal: WalOptions;
   /** Compresses a block, possibly on another thread. */
+  /** Decompresses a stored block on another thread, for queries that prefetch; absent: inline only. */
+  decompress?(compressed: Uint8Array): Promise<Uint8Array>;
   /** Compresses a block and builds its trigram filter, possibly on another thread. */
   compress(bytes: Uint8Array): Promise<CompressedBlock>;
   compressSync(bytes: Uint8Array): CompressedBlock;
@@ -53,7 +55,12 @@ export type Direction = 'forward' | 'backward';
 interface BatchSource {
   minTs: bigint;
   maxTs: bigint;
-  load(): EntryBatch;
+  /** The entries: a promise when `prefetch()` sent the decompression to a worker. */
+  load(): EntryBatch | Promise<EntryBatch>;
+  /** The entries, decompressed on this thread. */
+  loadNow(): EntryBatch;
+  /** Starts decompressing on a worker thread (when the store has one), for a later `load()`. */
+  prefetch(): void;
   /** False when no line of the source can contain `needle` (its trigram filter says so). */
   mayContain(needle: Uint8Array): boolean;
   /** How many entries it holds (from the index, without loading); undefined for merged runs. */
@@ -485,7 +492,7 @@ export class Store {
    */
   *readEntries(stream: MemStream, start: bigint, end: bigint, direction: Direction): Generator<EntryBatch> {
     for (const ref of this.batchRefs(stream, start, end, direction)) {
-      const batch = ref.load();
+      const batch = ref.loadNow();
       if (batch.size > 0) yield batch;
     }
   }
@@ -493,52 +500,79 @@ export class Store {
   /**
    * `readEntries` without loading anything yet: the runs of time-overlapping blocks (and the head)
    * that hold the stream's entries in [start, end), in `direction` order, each with its time range
-   * and a `load()` that decompresses, merges and clips it.
+   * and a `load()` that decompresses, merges and clips it. `prefetch()` starts decompressing a
+   * run's stored blocks on a worker thread; `load()` then returns a promise of the result.
    */
   batchRefs(stream: MemStream, start: bigint, end: bigint, direction: Direction): BatchRef[] {
-    const sources: BatchSource[] = this.chunks
-      .blocksInRange(stream.id, start, end)
-      .map((ref: BlockRef) => ({
-        minTs: ref.minTs,
-        maxTs: ref.maxTs,
-        load: () => {
-          this.observer.blockDecompressed(ref.rawBytes);
-          return decodeBlock(this.chunks.readBlock(ref.id));
-        },
-        mayContain: (needle: Uint8Array) => this.chunks.blockMayContain(ref.id, needle),
-        entries: ref.entries,
-      }));
+    const sources: BatchSource[] = this.chunks.blocksInRange(stream.id, start, end).map((ref) => this.storedSource(ref));
     for (const write of stream.pending) {
       if (write.kind !== 'block' || !overlaps(write.cut, start, end)) continue;
       const bytes = write.cut.bytes;
       const filter = write.compressed?.filter;
-      sources.push({
-        minTs: write.cut.minTs,
-        maxTs: write.cut.maxTs,
-        load: () => decodeBlock(bytes),
-        mayContain: filter === undefined ? ALWAYS : (needle: Uint8Array) => filterMayContain(filter, needle),
-        entries: write.cut.count,
-      });
+      sources.push(
+        memorySource(write.cut.minTs, write.cut.maxTs, () => decodeBlock(bytes), write.cut.count, filter === undefined ? ALWAYS : (needle) => filterMayContain(filter, needle)),
+      );
     }
     if (headOverlaps(stream, start, end)) {
       const snapshot = stream.head.snapshot();
-      sources.push({ minTs: stream.head.minTs, maxTs: stream.head.maxTs, load: () => snapshot, mayContain: ALWAYS, entries: snapshot.count });
+      sources.push(memorySource(stream.head.minTs, stream.head.maxTs, () => snapshot, snapshot.count, ALWAYS));
     }
     const groups = groupOverlapping(sources);
     if (direction === 'backward') groups.reverse();
-    return groups.map((group) => ({
-      minTs: group.reduce((min, s) => (s.minTs < min ? s.minTs : min), group[0]!.minTs),
-      maxTs: group.reduce((max, s) => (s.maxTs > max ? s.maxTs : max), group[0]!.maxTs),
-      load: () => {
-        const batch = group.length === 1 ? group[0]!.load() : mergeBatches(group.map((s) => s.load()));
+    return groups.map((group) => {
+      const finish = (batches: EntryBatch[]): EntryBatch => {
+        const batch = batches.length === 1 ? batches[0]! : mergeBatches(batches);
         batch.clip(start, end);
         return batch;
-      },
-      mayContain: (needle: Uint8Array) => group.some((s) => s.mayContain(needle)),
-      // Merged runs may drop duplicates across their parts: only a lone source's count is exact.
-      ...(group.length === 1 ? { entries: group[0]!.entries } : {}),
-    }));
+      };
+      return {
+        minTs: group.reduce((min, s) => (s.minTs < min ? s.minTs : min), group[0]!.minTs),
+        maxTs: group.reduce((max, s) => (s.maxTs > max ? s.maxTs : max), group[0]!.maxTs),
+        load: () => {
+          const parts = group.map((s) => s.load());
+          return parts.some((p) => p instanceof Promise) ? Promise.all(parts).then(finish) : finish(parts as EntryBatch[]);
+        },
+        loadNow: () => finish(group.map((s) => s.loadNow())),
+        prefetch: () => {
+          for (const s of group) s.prefetch();
+        },
+        mayContain: (needle: Uint8Array) => group.some((s) => s.mayContain(needle)),
+        // Merged runs may drop duplicates across their parts: only a lone source's count is exact.
+        ...(group.length === 1 && group[0]!.entries !== undefined ? { entries: group[0]!.entries } : {}),
+      };
+    });
   }
+
+  /** A block in the database as a batch source, decompressed here or, once prefetched, on a worker. */
+  private storedSource(ref: BlockRef): BatchSource {
+    let pending: Promise<EntryBatch> | undefined;
+    const decompress = this.options.decompress;
+    const loadNow = (): EntryBatch => {
+      this.observer.blockDecompressed(ref.rawBytes);
+      return decodeBlock(this.chunks.readBlock(ref.id));
+    };
+    return {
+      minTs: ref.minTs,
+      maxTs: ref.maxTs,
+      entries: ref.entries,
+      load: () => pending ?? loadNow(),
+      loadNow,
+      prefetch: () => {
+        if (pending !== undefined || decompress === undefined) return;
+        const compressed = this.chunks.readCompressed(ref.id);
+        this.observer.blockDecompressed(ref.rawBytes);
+        pending = decompress(compressed).then((raw) => decodeBlock(raw));
+        // A query that stops early never awaits it: that must not be an unhandled rejection.
+        pending.catch(() => undefined);
+      },
+      mayContain: (needle: Uint8Array) => this.chunks.blockMayContain(ref.id, needle),
+    };
+  }
+}
+
+/** An in-memory batch source (a head snapshot or a block still being written). */
+function memorySource(minTs: bigint, maxTs: bigint, load: () => EntryBatch, entries: number, mayContain: (needle: Uint8Array) => boolean): BatchSource {
+  return { minTs, maxTs, load, loadNow: load, prefetch: () => undefined, mayContain, entries };
 }
 
 /** Splits sources into runs whose time ranges overlap; runs are disjoint and ascending. */

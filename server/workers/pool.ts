@@ -11,7 +11,7 @@ import { Worker } from 'node:worker_threads';
 import { PushDecodeError, type PushBatch } from '../../proto/index.js';
 import type { PushFormat } from '../ingest/record.js';
 import type { CompressedBlock } from '../store/chunks.js';
-import { runCompress, runDecode, type Task } from './tasks.js';
+import { runCompress, runDecode, runDecompress, type Task } from './tasks.js';
 import type { TaskRequest, TaskResponse } from './worker.js';
 
 interface Pending {
@@ -74,6 +74,23 @@ export class WorkerPool {
     const response = await this.send(target, { kind: 'compress', bytes });
     if (!response.ok || !('compressed' in response)) throw new Error(`compression worker failed: ${response.ok ? 'wrong result' : response.message}`);
     return response.compressed;
+  }
+
+  /** Whether tasks run on worker threads (false: inline, worker_threads: 0). */
+  get threaded(): boolean {
+    return this.workers.length > 0;
+  }
+
+  /** Decompresses a stored block for a query on the least busy worker. */
+  async decompress(bytes: Uint8Array): Promise<Uint8Array> {
+    if (this.workers.length === 0) return runDecompress({ kind: 'decompress', bytes });
+    const target = this.workers.reduce((best, w) => (w.pending.size < best.pending.size ? w : best));
+    // Posting a view clones its whole ArrayBuffer (SQLite hands out views of larger ones): send an
+    // exact copy, moved rather than cloned.
+    const own = bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.byteLength ? bytes : bytes.slice();
+    const response = await this.send(target, { kind: 'decompress', bytes: own }, [own.buffer as ArrayBuffer]);
+    if (!response.ok || !('decompressed' in response)) throw new Error(`decompression worker failed: ${response.ok ? 'wrong result' : response.message}`);
+    return response.decompressed;
   }
 
   async close(): Promise<void> {

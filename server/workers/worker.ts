@@ -6,7 +6,7 @@ import { parentPort } from 'node:worker_threads';
 import { PushDecodeError, type PushBatch } from '../../proto/index.js';
 import { JsonPushError } from '../ingest/record.js';
 import type { CompressedBlock } from '../store/chunks.js';
-import { runCompress, runDecode, type Task } from './tasks.js';
+import { runCompress, runDecode, runDecompress, type Task } from './tasks.js';
 
 export interface TaskRequest {
   id: number;
@@ -16,6 +16,7 @@ export interface TaskRequest {
 export type TaskResponse =
   | { id: number; ok: true; batch: PushBatch; body: Uint8Array }
   | { id: number; ok: true; compressed: CompressedBlock }
+  | { id: number; ok: true; decompressed: Uint8Array }
   | { id: number; ok: false; invalidInput: boolean; message: string };
 
 /**
@@ -51,6 +52,9 @@ function respond(request: TaskRequest): void {
         ),
       );
       port.postMessage({ id: request.id, ok: true, batch, body } satisfies TaskResponse, [...transfer]);
+    } else if (request.task.kind === 'decompress') {
+      const decompressed = owned(runDecompress(request.task));
+      port.postMessage({ id: request.id, ok: true, decompressed } satisfies TaskResponse, [decompressed.buffer as ArrayBuffer]);
     } else {
       const block = runCompress(request.task);
       const compressed = { data: owned(block.data), filter: block.filter };
