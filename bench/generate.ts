@@ -25,6 +25,19 @@ export interface KubernetesBatchOptions {
   /** Range of line lengths drawn (uniformly) before formatting; nginx lines cannot be shorter than their fields. */
   minLineBytes?: number;
   maxLineBytes?: number;
+  /**
+   * Levels of logfmt and JSON lines, drawn uniformly from this list (repeat a level to weight
+   * it). The default (debug 1, info 4, warn 1, error 1 in 7) has far more errors than real
+   * services log; query benchmarks pass a realistic mix.
+   */
+  levels?: readonly string[];
+  /**
+   * A rare token for selective line-filter benchmarks: about `needleFraction` of the lines get
+   * ` marker=<needleWord>` (`"marker":"<needleWord>"` in JSON). No randomness is drawn for it
+   * unless `needleFraction` > 0, so callers without a needle keep their exact output.
+   */
+  needleWord?: string;
+  needleFraction?: number;
 }
 
 type LineFormat = 'logfmt' | 'json' | 'nginx';
@@ -113,6 +126,9 @@ export function generateKubernetesBatch(options: KubernetesBatchOptions): PushSt
   const intervalNanos = options.entryIntervalNanos ?? 1_000_000;
   const minLine = options.minLineBytes ?? 80;
   const maxLine = options.maxLineBytes ?? 400;
+  const levels = options.levels ?? LEVELS;
+  const needleFraction = options.needleWord === undefined ? 0 : options.needleFraction ?? 0;
+  if (levels.length === 0) throw new Error('generateKubernetesBatch: levels must not be empty');
 
   const shapes = streamShapes(options.streamSeed ?? options.seed, streamCount);
 
@@ -123,19 +139,19 @@ export function generateKubernetesBatch(options: KubernetesBatchOptions): PushSt
     if (targetLength < 150 && shape.format !== 'nginx') {
       // Short lines exist too: probes, heartbeats, one-word status messages.
       line = shape.format === 'json'
-        ? `{"level":"${pick(LEVELS)}","msg":"${pick(MESSAGES)}"`
-        : `level=${pick(LEVELS)} msg="${pick(MESSAGES)}"`;
+        ? `{"level":"${pick(levels)}","msg":"${pick(MESSAGES)}"`
+        : `level=${pick(levels)} msg="${pick(MESSAGES)}"`;
     } else if (shape.format === 'nginx') {
       const date = new Date(seconds * 1000).toUTCString();
       line = `10.${Math.floor(random() * 256)}.${Math.floor(random() * 256)}.${Math.floor(random() * 256)} - - [${date}] ` +
         `"${pick(METHODS)} ${pick(PATHS)}/${Math.floor(random() * 100000)} HTTP/1.1" ${pick(STATUSES)} ${Math.floor(random() * 50000)} ` +
         `"-" "${pick(AGENTS)}" ${(random() * 2).toFixed(3)} req_id=${hex(16)}`;
     } else if (shape.format === 'json') {
-      line = `{"ts":"${isoTime(seconds, nanos)}","level":"${pick(LEVELS)}","component":"${shape.component}",` +
+      line = `{"ts":"${isoTime(seconds, nanos)}","level":"${pick(levels)}","component":"${shape.component}",` +
         `"msg":"${pick(MESSAGES)}","path":"${pick(PATHS)}","status":${pick(STATUSES)},"latency_ms":${(random() * 900).toFixed(2)},` +
         `"request_id":"${hex(32)}"`;
     } else {
-      line = `ts=${isoTime(seconds, nanos)} level=${pick(LEVELS)} caller=${shape.component}/handler.go:${Math.floor(random() * 900) + 10} ` +
+      line = `ts=${isoTime(seconds, nanos)} level=${pick(levels)} caller=${shape.component}/handler.go:${Math.floor(random() * 900) + 10} ` +
         `msg="${pick(MESSAGES)}" duration=${(random() * 900).toFixed(3)}ms trace_id=${hex(32)}`;
     }
     // Pad with whole key/values (drawn from small vocabularies, like real fields) up to the drawn length.
@@ -143,6 +159,9 @@ export function generateKubernetesBatch(options: KubernetesBatchOptions): PushSt
       const key = pick(PADDING_KEYS);
       const value = key === 'user_id' ? String(Math.floor(random() * 5000)) : pick(PADDING_VALUES);
       line += shape.format === 'json' ? `,"${key}":"${value}"` : ` ${key}=${value}`;
+    }
+    if (needleFraction > 0 && random() < needleFraction) {
+      line += shape.format === 'json' ? `,"marker":"${options.needleWord!}"` : ` marker=${options.needleWord!}`;
     }
     return shape.format === 'json' ? `${line}}` : line;
   };

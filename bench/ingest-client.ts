@@ -5,12 +5,55 @@
  * small machine is only the HTTP framing and socket writes.
  */
 import http from 'node:http';
+import os from 'node:os';
+import { Worker } from 'node:worker_threads';
 
 export interface PreparedBatch {
   /** The snappy-compressed PushRequest, exactly as Promtail would send it. */
   body: Buffer;
   lines: number;
   lineBytes: number;
+}
+
+/** What a generator worker posts back for one client: its batches, as transferable buffers. */
+export interface GeneratedBatches {
+  client: number;
+  bodies: ArrayBuffer[];
+  lines: number[];
+  lineBytes: number[];
+}
+
+/**
+ * Runs `workerFile` in up to one worker thread per core, each given (as workerData) the jobs whose
+ * `client` falls to it, and collects the batches every worker posts back, one message per client.
+ * `onGenerated` sees each message first, for whatever else it carries. Resolves to one list of
+ * batches per job, indexed by client (so `jobs[i].client` must be `i`).
+ */
+export async function runGeneratorWorkers<Generated extends GeneratedBatches>(
+  workerFile: string | URL,
+  jobs: ReadonlyArray<{ client: number }>,
+  onGenerated: (generated: Generated) => void = () => {},
+): Promise<PreparedBatch[][]> {
+  const workerCount = Math.min(jobs.length, os.availableParallelism());
+  const batches: PreparedBatch[][] = jobs.map(() => []);
+  await Promise.all(
+    Array.from({ length: workerCount }, (_, worker) =>
+      new Promise<void>((resolve, reject) => {
+        const assigned = jobs.filter((job) => job.client % workerCount === worker);
+        const thread = new Worker(workerFile, { workerData: assigned });
+        thread.on('message', (generated: Generated) => {
+          onGenerated(generated);
+          batches[generated.client] = generated.lines.map((lines, index) => ({
+            body: Buffer.from(generated.bodies[index]!),
+            lines,
+            lineBytes: generated.lineBytes[index]!,
+          }));
+        });
+        thread.on('error', reject);
+        thread.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`generator worker exited with ${code}`))));
+      })),
+  );
+  return batches;
 }
 
 export interface PushFailure {

@@ -18,17 +18,18 @@
  * Each client owns a disjoint set of streams, as one Promtail per node does, so every
  * stream's entries reach the server in time order. Exits 1 on any failed push or mismatch.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, lstatSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
-import net from 'node:net';
+import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { decodeSnappyPushRequest, encodeSnappyPushRequest, type PushEntryInput, type PushStreamInput } from '../proto/index.js';
 import { generateKubernetesBatch } from './generate.js';
-import { runPushLoad, type LoadResult, type PreparedBatch } from './ingest-client.js';
+import { runGeneratorWorkers, runPushLoad, type GeneratedBatches, type LoadResult, type PreparedBatch } from './ingest-client.js';
+import {
+  exitFailure, freePort, isRunning, logTail, machineBusySeconds, procCpuSeconds, procStatusKb, sampleRssKb, startServer, sumSamples,
+  summarizeLog, terminateServer, treeBytes, UNTHROTTLED_LIMITS, writeServerConfig, type ServerProcess,
+} from './server-process.js';
 
 type SyncMode = 'interval' | 'batch';
 
@@ -57,12 +58,8 @@ interface ClientJob {
   intervalNanos: number;
 }
 
-interface GeneratedClient {
-  client: number;
+interface GeneratedClient extends GeneratedBatches {
   streamCount: number;
-  bodies: ArrayBuffer[];
-  lines: number[];
-  lineBytes: number[];
 }
 
 type LineFormat = 'logfmt' | 'json' | 'nginx';
@@ -193,26 +190,10 @@ async function pregenerate(options: BenchOptions): Promise<{ batches: PreparedBa
     startSeconds: nowSeconds - 50 * 60,
     intervalNanos,
   }));
-  const workerCount = Math.min(options.clients, os.availableParallelism());
-  const batches: PreparedBatch[][] = jobs.map(() => []);
   let streamCount = 0;
-  await Promise.all(
-    Array.from({ length: workerCount }, (_, worker) =>
-      new Promise<void>((resolve, reject) => {
-        const assigned = jobs.filter((job) => job.client % workerCount === worker);
-        const thread = new Worker(new URL(import.meta.url), { workerData: assigned });
-        thread.on('message', (generated: GeneratedClient) => {
-          streamCount += generated.streamCount;
-          batches[generated.client] = generated.lines.map((lines, index) => ({
-            body: Buffer.from(generated.bodies[index]!),
-            lines,
-            lineBytes: generated.lineBytes[index]!,
-          }));
-        });
-        thread.on('error', reject);
-        thread.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`generator worker exited with ${code}`))));
-      })),
-  );
+  const batches = await runGeneratorWorkers<GeneratedClient>(new URL(import.meta.url), jobs, (generated) => {
+    streamCount += generated.streamCount;
+  });
   return { batches, streamCount };
 }
 
@@ -244,116 +225,9 @@ function decodeCeiling(batches: PreparedBatch[][]): number {
 
 // ---- The server process --------------------------------------------------------------
 
-const CLOCK_TICKS_PER_SECOND = 100; // USER_HZ: 100 on every Linux/x86 and arm64 build
-
-function procStatusKb(pid: number, field: 'VmRSS' | 'VmHWM' | 'RssAnon' | 'RssFile'): number {
-  const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  if (match === null) throw new Error(`no ${field} in /proc/${pid}/status`);
-  return Number(match[1]);
-}
-
-/** VmRSS for the periodic samples: 0 once the server has gone, whose exit is reported elsewhere. */
-function sampleRssKb(pid: number): number {
-  try {
-    return procStatusKb(pid, 'VmRSS');
-  } catch {
-    return 0;
-  }
-}
-
-/** User + system CPU seconds the process has used (fields 14 and 15 of /proc/PID/stat). */
-function procCpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // The command name (field 2) may contain spaces; fields after it are space-separated.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
-}
-
-/** CPU seconds all processes on the machine have spent busy (not idle or waiting on I/O), from /proc/stat. */
-function machineBusySeconds(): number {
-  const fields = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
-  const [user, nice, system, , , irq, softirq, steal] = fields;
-  return (user! + nice! + system! + irq! + softirq! + steal!) / CLOCK_TICKS_PER_SECOND;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(address.port));
-    });
-  });
-}
-
-function serverConfig(sync: SyncMode): string {
-  // The defaults allow 4 MB/s per tenant and 5000 streams; the bench measures the server, not its limits.
-  return [
-    'limits_config:',
-    '  ingestion_rate_mb: 100000',
-    '  ingestion_burst_size_mb: 100000',
-    '  per_stream_rate_limit: 1GB',
-    '  per_stream_rate_limit_burst: 1GB',
-    '  max_global_streams_per_user: 0',
-    'ingester:',
-    '  wal:',
-    `    sync: ${sync}`,
-    '',
-  ].join('\n');
-}
-
-function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
-  return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-}
-
-async function waitReady(child: ChildProcess, baseUrl: string, logFile: string): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`server exited before it was ready (${child.exitCode ?? child.signalCode}); log tail:\n${logTail(logFile)}`);
-    }
-    try {
-      if ((await fetch(`${baseUrl}/ready`)).status === 200) return;
-    } catch {
-      // Not listening yet.
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`server not ready after 30 s; log tail:\n${logTail(logFile)}`);
-}
-
-function logTail(logFile: string): string {
-  return readFileSync(logFile, 'utf8').split('\n').slice(-20).join('\n');
-}
-
-interface LogSummary {
-  warnings: number;
-  errors: number;
-  other: number;
-  first: string | undefined;
-}
-
-/** Server log lines at warn level or above, and anything that is not pino JSON (stack traces, stderr). */
-function summarizeLog(logFile: string): LogSummary {
-  const summary: LogSummary = { warnings: 0, errors: 0, other: 0, first: undefined };
-  for (const line of readFileSync(logFile, 'utf8').split('\n')) {
-    if (line === '') continue;
-    let level: number;
-    try {
-      level = (JSON.parse(line) as { level?: number }).level ?? 0;
-    } catch {
-      summary.other++;
-      summary.first ??= line;
-      continue;
-    }
-    if (level >= 50) summary.errors++;
-    else if (level >= 40) summary.warnings++;
-    else continue;
-    summary.first ??= line;
-  }
-  return summary;
+/** The server's config lines: limits that do not throttle, and the WAL's sync mode. */
+function serverConfigLines(sync: SyncMode): string[] {
+  return [...UNTHROTTLED_LIMITS, 'ingester:', '  wal:', `    sync: ${sync}`];
 }
 
 interface ServerCounters {
@@ -366,14 +240,6 @@ interface ServerCounters {
   externalBytes: number;
 }
 
-function sumSamples(metrics: string, name: string, labels = ''): number {
-  let sum = 0;
-  for (const line of metrics.split('\n')) {
-    if (line.startsWith(`${name}{${labels}`) || line.startsWith(`${name} `)) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return sum;
-}
-
 async function readCounters(baseUrl: string): Promise<ServerCounters> {
   const metrics = await (await fetch(`${baseUrl}/metrics`)).text();
   return {
@@ -384,14 +250,6 @@ async function readCounters(baseUrl: string): Promise<ServerCounters> {
     heapTotalBytes: sumSamples(metrics, 'nodejs_heap_size_total_bytes'),
     externalBytes: sumSamples(metrics, 'nodejs_external_memory_bytes'),
   };
-}
-
-/** Apparent size of every file under `path` (what `du --apparent-size -b` reports). */
-function treeBytes(path: string): number {
-  const stat = lstatSync(path, { throwIfNoEntry: false });
-  if (stat === undefined) return 0;
-  if (!stat.isDirectory()) return stat.size;
-  return readdirSync(path).reduce((sum, name) => sum + treeBytes(join(path, name)), 0);
 }
 
 // ---- Report ----------------------------------------------------------------------------
@@ -463,17 +321,10 @@ async function main(): Promise<number> {
   const configFile = join(runDir, 'config.yaml');
   const logFile = join(runDir, 'server.log');
   mkdirSync(dataDir);
-  writeFileSync(configFile, serverConfig(options.sync));
+  writeServerConfig(configFile, serverConfigLines(options.sync));
   const port = options.port ?? (await freePort());
-  const baseUrl = `http://127.0.0.1:${port}`;
-  const skald = fileURLToPath(new URL('../bin/skald.js', import.meta.url));
-  // The server logs every request; a file keeps that off the bench process's CPU.
-  const logFd = openSync(logFile, 'w');
-  const server = spawn(process.execPath, [skald, 'server', '--config', configFile, '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir], {
-    stdio: ['ignore', logFd, logFd],
-  });
-  closeSync(logFd);
-  const pid = server.pid!;
+
+  let server: ServerProcess | undefined;
 
   const failures: string[] = [];
   let result: LoadResult;
@@ -487,7 +338,9 @@ async function main(): Promise<number> {
   let peakRssKb: number;
   let shutdownSeconds: number;
   try {
-    await waitReady(server, baseUrl, logFile);
+    // The server logs every request; startServer() sends that to a file, off the bench process's CPU.
+    server = await startServer({ dataDir, configFile, logFile, port, readyTimeoutMs: 30_000 });
+    const { pid, baseUrl } = server;
     log(`server pid ${pid} ready on ${baseUrl} (sync: ${options.sync}); pushing with ${options.clients} clients`);
 
     const sampler = setInterval(() => {
@@ -511,8 +364,8 @@ async function main(): Promise<number> {
       },
     });
     clearInterval(sampler);
-    if (server.exitCode !== null || server.signalCode !== null) {
-      throw new Error(`server exited during the load (${server.exitCode ?? server.signalCode}); ${result.failureCount} pushes failed, first: ` +
+    if (!isRunning(server.child)) {
+      throw new Error(`server exited during the load (${server.child.exitCode ?? server.child.signalCode}); ${result.failureCount} pushes failed, first: ` +
         `${result.firstFailure?.message ?? 'none'}; log tail:\n${logTail(logFile)}`);
     }
     serverCpuSeconds = procCpuSeconds(pid) - serverCpuBefore;
@@ -526,20 +379,15 @@ async function main(): Promise<number> {
 
     counters = await readCounters(baseUrl);
     peakRssKb = procStatusKb(pid, 'VmHWM');
-    const stopping = Date.now();
-    server.kill('SIGTERM');
-    const exit = await Promise.race([
-      exited(server),
-      new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 300_000).unref()),
-    ]);
-    shutdownSeconds = (Date.now() - stopping) / 1000;
-    if (exit === undefined) throw new Error('server did not exit within 300 s of SIGTERM');
-    if (exit.code !== 0) failures.push(`server exited with ${exit.code ?? exit.signal} after SIGTERM; log tail:\n${logTail(logFile)}`);
+    const exit = await terminateServer(server, 300_000);
+    shutdownSeconds = exit.seconds;
+    const exitProblem = exitFailure(server, exit);
+    if (exitProblem !== undefined) failures.push(exitProblem);
   } catch (err) {
     log(`run directory kept for inspection: ${runDir}`);
     throw err;
   } finally {
-    if (server.exitCode === null && server.signalCode === null) server.kill('SIGKILL');
+    if (server !== undefined && isRunning(server.child)) server.child.kill('SIGKILL');
   }
 
   if (result.failureCount > 0) {
