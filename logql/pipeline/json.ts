@@ -11,46 +11,11 @@
  * jsonparser.ObjectEach does.
  */
 import type { ExtractionParam, JsonParserStage } from '../ast.js';
+import { RequiredJsonScan } from './json-hints.js';
+import { BAD_STRING, JsonSyntaxError, MALFORMED, MALFORMED_OBJECT, MAX_DEPTH, TOO_DEEP, UNKNOWN_TYPE, unescapeJson } from './json-syntax.js';
 import { JSON_PARSER_ERR, type LabelsBuilder } from './labels.js';
 import { joinKey, replaceRuneError, SanitizeCache } from './sanitize.js';
 import type { Stage } from './stage.js';
-
-export class JsonSyntaxError {
-  constructor(readonly message: string) {}
-}
-const MALFORMED = new JsonSyntaxError('Malformed JSON error');
-export const MALFORMED_OBJECT = new JsonSyntaxError('Malformed object error');
-const BAD_STRING = new JsonSyntaxError('Encountered invalid escape sequence in a string');
-const UNKNOWN_TYPE = new JsonSyntaxError('Unknown value type');
-const TOO_DEEP = new JsonSyntaxError('JSON nested too deeply');
-const MAX_DEPTH = 512;
-
-const ESCAPES: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
-
-/** jsonparser.Unescape of `s[start, end)`: JSON escapes (with surrogate pairs); null for a bad escape. */
-export function unescapeJson(s: string, start: number, end: number): string | null {
-  let out = '';
-  let last = start;
-  for (let i = start; i < end; i++) {
-    if (s.charCodeAt(i) !== 92) continue;
-    out += s.slice(last, i);
-    const e = s[i + 1];
-    if (e === undefined || i + 1 >= end) return null;
-    if (e === 'u') {
-      const hex = s.slice(i + 2, i + 6);
-      if (i + 6 > end || !/^[0-9a-fA-F]{4}$/.test(hex)) return null;
-      out += String.fromCharCode(parseInt(hex, 16));
-      i += 5;
-    } else {
-      const r = ESCAPES[e];
-      if (r === undefined) return null;
-      out += r;
-      i += 1;
-    }
-    last = i + 1;
-  }
-  return out + s.slice(last, end);
-}
 
 /** A cursor over one JSON text; all methods throw a JsonSyntaxError on malformed input. */
 export class Scanner {
@@ -181,17 +146,26 @@ export class JsonParser implements Stage {
   /** Names set on the current line: the first of duplicate keys wins. */
   private readonly seen = new Set<string>();
 
+  /** Parser hints: a scan of the line's bytes for the required labels only. */
+  private readonly requiredScan: RequiredJsonScan | undefined;
+
   /** `required`: the only labels the query reads (parser hints); undefined extracts every field. */
-  constructor(private readonly required?: ReadonlySet<string>) {}
+  constructor(required?: ReadonlySet<string>) {
+    if (required !== undefined) this.requiredScan = new RequiredJsonScan(required);
+  }
 
   process(_ts: bigint, line: Uint8Array, lbs: LabelsBuilder): Uint8Array | null {
+    if (this.requiredScan !== undefined) {
+      this.requiredScan.run(line, lbs);
+      return line;
+    }
     const sc = this.sc;
     sc.s = lbs.lineText(line);
     sc.p = 0;
     try {
       sc.ws();
       if (sc.s.charCodeAt(sc.p) !== 123) throw MALFORMED_OBJECT;
-      if (this.required === undefined || this.required.size > 0) this.object('', lbs, 0);
+      this.object('', lbs, 0);
     } catch (e) {
       if (!(e instanceof JsonSyntaxError)) throw e;
       lbs.setError(JSON_PARSER_ERR, e.message);
@@ -201,29 +175,23 @@ export class JsonParser implements Stage {
     return line;
   }
 
-  /** Sets a parsed label (first of duplicates wins); true once every required label is set. */
-  private setLabel(lbs: LabelsBuilder, name: string, value: string): boolean {
+  /** Sets a parsed label; the first of duplicate keys wins. */
+  private setLabel(lbs: LabelsBuilder, name: string, value: string): void {
     const n = lbs.resolveName('parsed', name);
-    if (!this.seen.has(n)) {
-      this.seen.add(n);
-      lbs.set('parsed', n, replaceRuneError(value));
-    }
-    return this.required !== undefined && this.seen.size >= this.required.size;
+    if (this.seen.has(n)) return;
+    this.seen.add(n);
+    lbs.set('parsed', n, replaceRuneError(value));
   }
 
-  /**
-   * Parses the object at the cursor, setting a label for every scalar field under `prefix`.
-   * Returns true when parser hints are satisfied: the rest of the line is then not read.
-   */
-  private object(prefix: string, lbs: LabelsBuilder, depth: number): boolean {
+  /** Parses the object at the cursor, setting a label for every scalar field under `prefix`. */
+  private object(prefix: string, lbs: LabelsBuilder, depth: number): void {
     if (depth > MAX_DEPTH) throw TOO_DEEP;
     const sc = this.sc;
-    const required = this.required;
     sc.p++; // {
     sc.ws();
     if (sc.s.charCodeAt(sc.p) === 125) {
       sc.p++;
-      return false;
+      return;
     }
     for (;;) {
       sc.ws();
@@ -233,18 +201,16 @@ export class JsonParser implements Stage {
       sc.ws();
       const name = prefix === '' ? this.keys.get(rawKey) : joinKey(prefix, rawKey);
       const c = sc.s.charCodeAt(sc.p);
-      let done = false;
-      if (c === 123) done = this.object(name, lbs, depth + 1);
-      else if (c === 91 || (required !== undefined && !required.has(name))) sc.skip(depth + 1);
-      else if (c === 34) done = this.setLabel(lbs, name, sc.str(false));
+      if (c === 123) this.object(name, lbs, depth + 1);
+      else if (c === 91) sc.skip(depth + 1);
+      else if (c === 34) this.setLabel(lbs, name, sc.str(false));
       else {
         const v = sc.scalar();
-        if (v !== 'null') done = this.setLabel(lbs, name, v);
+        if (v !== 'null') this.setLabel(lbs, name, v);
       }
-      if (done) return true;
       sc.ws();
       const d = sc.s.charCodeAt(sc.p++);
-      if (d === 125) return false;
+      if (d === 125) return;
       if (d !== 44) throw MALFORMED_OBJECT;
     }
   }

@@ -10,6 +10,7 @@
  */
 import type { LogfmtParserStage } from '../ast.js';
 import { LOGFMT_PARSER_ERR, type LabelsBuilder } from './labels.js';
+import { asciiOf, bytesEqual, isWordByte, textOf } from './bytes.js';
 import { replaceRuneError, SanitizeCache, sanitizeKey } from './sanitize.js';
 import type { Stage } from './stage.js';
 
@@ -181,17 +182,6 @@ export class LogfmtParser implements Stage {
 }
 
 const utf8 = new TextDecoder();
-const latin1Slice = (Buffer.prototype as unknown as { latin1Slice(this: Uint8Array, start: number, end: number): string }).latin1Slice;
-
-function isWordByte(c: number): boolean {
-  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
-}
-
-/** The text of `bytes[start, end)`: ASCII without a decoder call, anything else as UTF-8. */
-function textOf(bytes: Uint8Array, start: number, end: number): string {
-  for (let i = start; i < end; i++) if (bytes[i]! >= 0x80) return utf8.decode(bytes.subarray(start, end));
-  return latin1Slice.call(bytes, start, end);
-}
 
 /**
  * `logfmt` under parser hints, without --strict: the same pairs as `Decoder` (malformed pairs
@@ -288,7 +278,7 @@ class RequiredPairsScan {
       if (clean) {
         name = this.match(line, keyStart, keyEnd);
       } else {
-        const sanitized = sanitizeKey(key ?? latin1Slice.call(line, keyStart, keyEnd));
+        const sanitized = sanitizeKey(key ?? asciiOf(line, keyStart, keyEnd));
         name = this.required.has(sanitized) ? sanitized : undefined;
       }
       let quoted: string | undefined;
@@ -312,15 +302,10 @@ class RequiredPairsScan {
 
   /** The required name spelled by `line[start, end)`, if any. */
   private match(line: Uint8Array, start: number, end: number): string | undefined {
-    const length = end - start;
-    for (const { name, bytes } of this.names) {
-      if (bytes.length !== length) continue;
-      let i = 0;
-      while (i < length && bytes[i] === line[start + i]) i++;
-      if (i === length) return name;
-    }
+    for (const { name, bytes } of this.names) if (bytesEqual(line, start, end, bytes)) return name;
     return undefined;
   }
+
 }
 
 /**

@@ -6,7 +6,8 @@
  * unchanged. Non-string values are ignored. A line that does not start with `{` or is malformed
  * gets `__error__="JSONParserErr"` and is left unchanged.
  */
-import { JsonSyntaxError, MALFORMED_OBJECT, Scanner } from './json.js';
+import { Scanner } from './json.js';
+import { JsonSyntaxError, MALFORMED_OBJECT } from './json-syntax.js';
 import { DUPLICATE_SUFFIX, JSON_PARSER_ERR, type LabelsBuilder } from './labels.js';
 import { replaceRuneError, sanitizeKey } from './sanitize.js';
 import type { Stage } from './stage.js';

@@ -70,3 +70,39 @@ describe('logfmt under parser hints agrees with the full parser', () => {
     }
   });
 });
+
+describe('json under parser hints agrees with the full parser', () => {
+  const values = ['"error"', '"info"', '500', '200', '-1.5e3', 'true', 'false', 'null', '"a \\"q\\" b"', '"\\u00e9t\\u00e9"', '"bad \\x"', '"ünï"', '[1,{"a":2}]', '{"b":"x","c":{"d":1}}', '{}', '[]', 'tru', '"unterminated'];
+  const keys = ['level', 'status', 'req', 'a', 'b', 'a.b', '1x', 'ké', ' ', 'le\\u0076el', 'msg', 'a_b'];
+  const random = seededRandom(21);
+  const requiredSets = [['level'], ['status'], ['level', 'status'], ['a_b', 'req_c_d'], ['req_b'], ['ké', 'k_'], ['_1x'], ['nothere']];
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
+  const object = (depth: number): string => {
+    const n = Math.floor(random() * 5);
+    const parts: string[] = [];
+    for (let i = 0; i < n; i++) {
+      const value = depth < 2 && random() < 0.2 ? object(depth + 1) : pick(values);
+      parts.push(`"${pick(keys)}"${random() < 0.1 ? ' ' : ''}:${random() < 0.1 ? ' ' : ''}${value}`);
+    }
+    return `{${parts.join(random() < 0.05 ? ';' : ',')}}`;
+  };
+
+  it('for 5,000 generated lines and several required sets', () => {
+    for (let i = 0; i < 5000; i++) {
+      let line = (random() < 0.1 ? ' ' : '') + object(0);
+      if (random() < 0.1) line = line.slice(0, Math.floor(random() * line.length));
+      const required = pick(requiredSets);
+      const full = labelsWith('| json', line, undefined)!;
+      const hinted = labelsWith('| json', line, required)!;
+      const context = `${line} with ${required.join(',')}`;
+      const pickRequired = (labels: Record<string, string>) =>
+        Object.fromEntries(Object.entries(labels).filter(([name]) => name === 'app' || required.includes(name)));
+      expect(pickRequired(hinted), context).toEqual(pickRequired(full));
+      const foundAll = required.every((name) => name in hinted);
+      if (hinted.__error__ !== undefined || !foundAll) {
+        // The scan read as far as the full parser before any error: the same error, if any.
+        expect([hinted.__error__, hinted.__error_details__], context).toEqual([full.__error__, full.__error_details__]);
+      }
+    }
+  });
+});
