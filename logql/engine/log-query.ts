@@ -14,7 +14,8 @@ import { labelsKey, type Labels } from '../pipeline/labels.js';
 import { CHECKPOINT_LINES, QueryError, type QueryContext } from './context.js';
 import { Heap } from './heap.js';
 import type { LogEntry, LogStream, StreamsResult } from './result.js';
-import type { BatchRef, Direction, EntryBatch, LineBounds, LogSource, SourceStream } from './source.js';
+import type { BatchRef, Direction, EntryBatch, LogSource, SourceStream } from './source.js';
+import { SubstringHits, batchLineBytes } from './substring.js';
 
 export interface LogQueryParams {
   /** Inclusive, nanoseconds. */
@@ -157,8 +158,8 @@ function* loadedRefs(batches: Iterable<EntryBatch>): Generator<BatchRef> {
 /** Runs batches through the pipeline and hands the surviving entries to `KeptEntries`. */
 class BatchScanner {
   private readonly needle: Uint8Array | undefined;
-  /** Indexes of the entries of the current batch that contain the needle. */
-  private hits = new Uint32Array(64);
+  /** The entries of the current batch that contain the needle. */
+  private readonly substring = new SubstringHits();
   private sinceCheckpoint = 0;
 
   constructor(
@@ -174,10 +175,11 @@ class BatchScanner {
     // Entries are visited newest-first going backward (oldest-first forward): once one cannot be
     // kept, none of the rest of the batch can either.
     if (this.needle !== undefined && batch.lineBounds !== undefined) {
-      this.countScanned(batch, batch.lineBounds);
-      const count = this.findHits(batch, this.needle);
+      this.countScanned(batch);
+      const count = this.substring.find(batch, this.needle);
+      const hits = this.substring.hits;
       for (let k = 0; k < count; k++) {
-        const i = this.hits[backward ? count - 1 - k : k]!;
+        const i = hits[backward ? count - 1 - k : k]!;
         if (!this.kept.wouldKeepOffset(batch, i)) break;
         this.processEntry(streamLabels, batch, i, batch.line(i), batch.metadata(i));
       }
@@ -219,46 +221,11 @@ class BatchScanner {
   }
 
   /** A buffer search reads every line of the batch: they all count as processed. */
-  private countScanned(batch: EntryBatch, bounds: LineBounds): void {
-    let lineBytes = 0;
-    for (let i = batch.from; i < batch.to; i++) lineBytes += bounds.lineEnd[i]! - bounds.lineStart[i]!;
+  private countScanned(batch: EntryBatch): void {
     this.ctx.stats.linesProcessed += batch.to - batch.from;
-    this.ctx.stats.bytesProcessed += lineBytes;
+    this.ctx.stats.bytesProcessed += batchLineBytes(batch);
   }
 
-  /**
-   * Fills `hits` with the (ascending) indexes of the batch's entries whose line contains `needle`,
-   * with one `indexOf` scan over the batch's buffer, and returns how many there are.
-   */
-  private findHits(batch: EntryBatch, needle: Uint8Array): number {
-    const { data, lineStart, lineEnd } = batch.lineBounds!;
-    const buffer = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-    const stop = lineEnd[batch.to - 1]!;
-    let count = 0;
-    let entry = batch.from;
-    let pos = lineStart[batch.from]!;
-    while (pos < stop) {
-      const at = buffer.indexOf(needle, pos);
-      if (at < 0 || at + needle.length > stop) break;
-      // Advance to the entry whose line could contain `at` (hits are ascending, so is `entry`).
-      while (entry < batch.to && lineEnd[entry]! < at + needle.length) entry++;
-      if (entry >= batch.to) break;
-      if (at >= lineStart[entry]!) {
-        if (count === this.hits.length) {
-          const grown = new Uint32Array(count * 2);
-          grown.set(this.hits);
-          this.hits = grown;
-        }
-        this.hits[count++] = entry;
-        pos = lineEnd[entry]!;
-        entry++;
-      } else {
-        // The match straddles a line boundary or lies in metadata: look again inside this line.
-        pos = lineStart[entry]!;
-      }
-    }
-    return count;
-  }
 }
 
 const EMPTY: Labels = [];

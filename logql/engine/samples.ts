@@ -39,6 +39,7 @@ import {
 import { compilePipeline } from '../pipeline/pipeline.js';
 import { CHECKPOINT_LINES, QueryError, type QueryContext } from './context.js';
 import { readBatches } from './read.js';
+import { SubstringHits, batchLineBytes } from './substring.js';
 import { compareLabels, type SeriesRef } from './series.js';
 import type { BatchRef, EntryBatch, LogSource, SourceStream } from './source.js';
 
@@ -365,6 +366,8 @@ export async function extractSamples(
   };
   let stream: SourceStream | undefined;
   let streamLabels: Labels = [];
+  const needle = pipeline.requiredSubstring;
+  const substring = new SubstringHits();
   const processBatch = async (batch: EntryBatch): Promise<void> => {
     const p = ctx.checkpoint();
     if (p) await p;
@@ -372,7 +375,16 @@ export async function extractSamples(
     const noopSeries = pipeline.isNoop && convert === null ? streamSeriesOf(stream!) : null;
     const delta = Number(batch.base - base);
     const offsets = batch.offsets;
-    for (let i = batch.from; i < batch.to; i++) {
+    // A leading `|= "…"`: one search of the batch's buffer picks the entries to run the pipeline on.
+    const searched = needle !== undefined && batch.lineBounds !== undefined;
+    let count = batch.to - batch.from;
+    if (searched) {
+      count = substring.find(batch, needle);
+      stats.linesProcessed += batch.to - batch.from;
+      stats.bytesProcessed += batchLineBytes(batch);
+    }
+    for (let k = 0; k < count; k++) {
+      const i = searched ? substring.hits[k]! : batch.from + k;
       if (++sinceCheckpoint === CHECKPOINT_LINES) {
         sinceCheckpoint = 0;
         const cp = ctx.checkpoint();
@@ -380,13 +392,15 @@ export async function extractSamples(
       }
       const line = batch.line(i);
       const md = batch.metadata(i);
-      stats.linesProcessed++;
-      if (md.length > 0) {
-        const mb = metadataBytes(md);
-        stats.bytesProcessed += line.length + mb;
-        stats.structuredMetadataBytesProcessed += mb;
-      } else {
-        stats.bytesProcessed += line.length;
+      if (!searched) {
+        stats.linesProcessed++;
+        if (md.length > 0) {
+          const mb = metadataBytes(md);
+          stats.bytesProcessed += line.length + mb;
+          stats.structuredMetadataBytesProcessed += mb;
+        } else {
+          stats.bytesProcessed += line.length;
+        }
       }
       const t = delta + offsets[i]!;
 

@@ -92,6 +92,13 @@ describe('what a query reads', () => {
     expect(rangeJson.data.stats.querier.store.totalChunksDownloaded).toBe(20);
   });
 
+  it('a metric query with a common substring counts exactly the lines that hold it', async () => {
+    const res = await fetch(`${srv.url}/loki/api/v1/query?${qs({ query: 'sum(count_over_time({app="big"} |= "line 1" [1h]))', time: T0 + 2000n * SEC })}`);
+    const json = (await res.json()) as { data: { result: Array<{ value: [number, string] }> } };
+    // Lines 1, 10–19, 100–199 and 1000–1999.
+    expect(json.data.result[0]!.value[1]).toBe('1111');
+  });
+
   it('metric queries skip the same blocks', async () => {
     const res = await fetch(
       `${srv.url}/loki/api/v1/query?${qs({ query: 'sum(count_over_time({app="big"} |= "big line 1234 " [1h]))', time: T0 + 2000n * SEC })}`,
