@@ -103,7 +103,7 @@ export async function evaluateLogQuery(
 }
 
 /** Builds the pipeline; what it rejects (bad regex, ip pattern, template) is an error of the query. */
-export function compileQueryPipeline(expr: LogSelectorExpr): Pipeline {
+function compileQueryPipeline(expr: LogSelectorExpr): Pipeline {
   try {
     return compilePipeline(expr.stages);
   } catch (err) {

@@ -152,14 +152,7 @@ export class LabelsBuilder {
    * error. Stream labels: the value replaces the stream value for this line only.
    */
   set(category: LabelCategory, name: string, value: string): void {
-    if (name === ERROR_LABEL) {
-      this.err = value;
-      return;
-    }
-    if (name === ERROR_DETAILS_LABEL) {
-      this.errDetails = value;
-      return;
-    }
+    if (this.setErrorLabel(name, value)) return;
     const n = this.resolveName(category, name);
     if (category === 'parsed') this.parsed.set(n, value);
     else if (category === 'structuredMetadata') this.metadata.set(n, value);
@@ -169,19 +162,20 @@ export class LabelsBuilder {
     }
   }
 
+  /** Sets `__error__` or `__error_details__` when `name` is one of them; false otherwise. */
+  private setErrorLabel(name: string, value: string): boolean {
+    if (name === ERROR_LABEL) this.err = value;
+    else if (name === ERROR_DETAILS_LABEL) this.errDetails = value;
+    else return false;
+    return true;
+  }
+
   /**
    * Loki's `Set(ParsedLabel, name, value)` as `label_format` uses it: no `_extracted` renaming; the
    * value replaces a stream or structured-metadata label of the same name for this line.
    */
   setFormatted(name: string, value: string): void {
-    if (name === ERROR_LABEL) {
-      this.err = value;
-      return;
-    }
-    if (name === ERROR_DETAILS_LABEL) {
-      this.errDetails = value;
-      return;
-    }
+    if (this.setErrorLabel(name, value)) return;
     if (this.streamMap.has(name)) this.deletedStream.add(name);
     this.metadata.delete(name);
     this.parsed.set(name, value);
