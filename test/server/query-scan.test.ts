@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { push } from '../helpers/push.js';
-import { startServer, type InProcessServer } from '../helpers/server.js';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { startServer, tempDir, type InProcessServer } from '../helpers/server.js';
 
 const SEC = 1_000_000_000n;
 const T0 = (BigInt(Date.now()) / 1000n - 3600n) * SEC;
@@ -149,5 +151,35 @@ describe('hostile regexes and the query timeout', () => {
     expect(await res.text()).toBe(
       'request timed out, decrease the duration of the request or add more label matchers (prefer exact match over regex match) to reduce the amount of data processed',
     );
+  });
+});
+
+describe('stores written before blocks had filters', () => {
+  it('gain the column on start, and their blocks are read (never skipped)', async () => {
+    const dataDir = tempDir();
+    const first = await startServer({ limits_config: { reject_old_samples: false }, ingester: { chunk_block_size: '1KB' } }, dataDir);
+    const entries = Array.from({ length: 200 }, (_, i) => ({ ts: T0 + BigInt(i) * SEC, line: `old line ${i} ${'y'.repeat(40)}` }));
+    expect((await push(first.url, [{ labels: { app: 'old' }, entries }])).status).toBe(204);
+    await first.close();
+    // What an older build left: no filter column at all.
+    const db = new Database(join(dataDir, 'index.db'));
+    db.exec('ALTER TABLE blocks DROP COLUMN filter');
+    db.close();
+
+    const second = await startServer({ limits_config: { reject_old_samples: false } }, dataDir);
+    try {
+      const res = await fetch(`${second.url}/loki/api/v1/query_range?${qs({ query: '{app="old"} |= "old line 123 "', start: T0, end: T0 + 300n * SEC })}`);
+      const json = (await res.json()) as { data: { result: Array<{ values: string[][] }> } };
+      expect(json.data.result.flatMap((s) => s.values.map((v) => v[1]))).toEqual([`old line 123 ${'y'.repeat(40)}`]);
+      // A needle in no line: a block with a filter would be skipped; one without must be read.
+      const absent = await fetch(`${second.url}/loki/api/v1/query_range?${qs({ query: '{app="old"} |= "quokka"', start: T0, end: T0 + 300n * SEC })}`);
+      const absentJson = (await absent.json()) as { data: { result: unknown[]; stats: { querier: { store: StoreStats } } } };
+      expect(absentJson.data.result).toEqual([]);
+      const { totalChunksRef, totalChunksDownloaded } = absentJson.data.stats.querier.store;
+      expect(totalChunksRef).toBeGreaterThan(0);
+      expect(totalChunksDownloaded).toBe(totalChunksRef);
+    } finally {
+      await second.close();
+    }
   });
 });
