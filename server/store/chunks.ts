@@ -159,10 +159,16 @@ export class ChunkStore {
 
   /** Reads one block's compressed bytes and checks them against their checksum. */
   readCompressed(id: number): Uint8Array {
-    const row = this.selectBlockData.get(id) as { crc: number; data: Buffer } | undefined;
-    if (row === undefined) throw new ChunkCorruptError(`block ${id} is missing`);
+    const row = this.readStored(id);
     if (crc32(row.data) !== row.crc) throw new ChunkCorruptError(`block ${id} fails its checksum`);
     return row.data;
+  }
+
+  /** One block's compressed bytes and stored checksum, not yet checked (a worker checks them). */
+  readStored(id: number): { crc: number; data: Uint8Array } {
+    const row = this.selectBlockData.get(id) as { crc: number; data: Buffer } | undefined;
+    if (row === undefined) throw new ChunkCorruptError(`block ${id} is missing`);
+    return row;
   }
 
   /** Deletes closed chunks whose newest entry is before `cutoff`; returns the stream ids touched. */

@@ -30,8 +30,11 @@ export interface StoreOptions {
   compactionIntervalMs: number;
   wal: WalOptions;
   /** Compresses a block, possibly on another thread. */
-  /** Decompresses a stored block on another thread, for queries that prefetch; absent: inline only. */
-  decompress?(compressed: Uint8Array): Promise<Uint8Array>;
+  /**
+   * Checks (CRC-32), decompresses and decodes a stored block on another thread, for queries that
+   * prefetch; absent: inline only.
+   */
+  decompress?(compressed: Uint8Array, crc: number): Promise<EntryBatch>;
   /** Compresses a block and builds its trigram filter, possibly on another thread. */
   compress(bytes: Uint8Array): Promise<CompressedBlock>;
   compressSync(bytes: Uint8Array): CompressedBlock;
@@ -559,9 +562,9 @@ export class Store {
       loadNow,
       prefetch: () => {
         if (pending !== undefined || decompress === undefined) return;
-        const compressed = this.chunks.readCompressed(ref.id);
+        const { crc, data } = this.chunks.readStored(ref.id);
         this.observer.blockDecompressed(ref.rawBytes);
-        pending = decompress(compressed).then((raw) => decodeBlock(raw));
+        pending = decompress(data, crc);
         // A query that stops early never awaits it: that must not be an unhandled rejection.
         pending.catch(() => undefined);
       },

@@ -11,7 +11,8 @@ import { Worker } from 'node:worker_threads';
 import { PushDecodeError, type PushBatch } from '../../proto/index.js';
 import type { PushFormat } from '../ingest/record.js';
 import type { CompressedBlock } from '../store/chunks.js';
-import { runCompress, runDecode, runDecompress, type Task } from './tasks.js';
+import { EntryBatch } from '../store/block.js';
+import { runCompress, runDecode, runDecompress, type DecodedBlock, type Task } from './tasks.js';
 import type { TaskRequest, TaskResponse } from './worker.js';
 
 interface Pending {
@@ -81,16 +82,20 @@ export class WorkerPool {
     return this.workers.length > 0;
   }
 
-  /** Decompresses a stored block for a query on the least busy worker. */
-  async decompress(bytes: Uint8Array): Promise<Uint8Array> {
-    if (this.workers.length === 0) return runDecompress({ kind: 'decompress', bytes });
+  /** Checks, decompresses and decodes a stored block for a query on the least busy worker. */
+  async decompress(bytes: Uint8Array, crc: number): Promise<EntryBatch> {
+    const decoded = await this.decodeStored(bytes, crc);
+    return new EntryBatch(decoded.base, decoded.offsets, decoded.data, decoded.lineStart, decoded.lineEnd, decoded.metaEnd, decoded.count);
+  }
+
+  private async decodeStored(bytes: Uint8Array, crc: number): Promise<DecodedBlock> {
+    if (this.workers.length === 0) return runDecompress({ kind: 'decompress', bytes, crc });
     const target = this.workers.reduce((best, w) => (w.pending.size < best.pending.size ? w : best));
-    // Posting a view clones its whole ArrayBuffer (SQLite hands out views of larger ones): send an
-    // exact copy, moved rather than cloned.
-    const own = bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.byteLength ? bytes : bytes.slice();
-    const response = await this.send(target, { kind: 'decompress', bytes: own }, [own.buffer as ArrayBuffer]);
-    if (!response.ok || !('decompressed' in response)) throw new Error(`decompression worker failed: ${response.ok ? 'wrong result' : response.message}`);
-    return response.decompressed;
+    // Posting a view clones its whole ArrayBuffer: send an exact copy, moved rather than cloned.
+    const own = bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.byteLength ? bytes : Uint8Array.prototype.slice.call(bytes);
+    const response = await this.send(target, { kind: 'decompress', bytes: own, crc }, [own.buffer as ArrayBuffer]);
+    if (!response.ok || !('decoded' in response)) throw new Error(`decompression worker failed: ${response.ok ? 'wrong result' : response.message}`);
+    return response.decoded;
   }
 
   async close(): Promise<void> {

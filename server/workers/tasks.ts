@@ -4,7 +4,9 @@
  */
 import { snappyCompress, snappyUncompress, type PushBatch } from '../../proto/index.js';
 import { decodePushBody, type PushFormat } from '../ingest/record.js';
-import type { CompressedBlock } from '../store/chunks.js';
+import { crc32 } from 'node:zlib';
+import { decodeBlock } from '../store/block.js';
+import { ChunkCorruptError, type CompressedBlock } from '../store/chunks.js';
 import { buildTrigramFilter } from '../store/filter.js';
 
 export interface DecodeTask {
@@ -19,10 +21,23 @@ export interface CompressTask {
   bytes: Uint8Array;
 }
 
-/** A stored block to decompress for a query. */
+/** A stored block to check, decompress and decode for a query. */
 export interface DecompressTask {
   kind: 'decompress';
   bytes: Uint8Array;
+  /** The CRC-32 stored with the block. */
+  crc: number;
+}
+
+/** A decoded block's parts, as they cross threads (the EntryBatch class does not). */
+export interface DecodedBlock {
+  base: bigint;
+  offsets: Float64Array;
+  data: Uint8Array;
+  lineStart: Uint32Array;
+  lineEnd: Uint32Array;
+  metaEnd: Uint32Array;
+  count: number;
 }
 
 export type Task = DecodeTask | CompressTask | DecompressTask;
@@ -32,8 +47,10 @@ export function runDecode(task: DecodeTask): PushBatch {
   return decodePushBody(task.format, body, task.maxBytes);
 }
 
-export function runDecompress(task: DecompressTask): Uint8Array {
-  return snappyUncompress(task.bytes);
+export function runDecompress(task: DecompressTask): DecodedBlock {
+  if (crc32(task.bytes) !== task.crc) throw new ChunkCorruptError('block fails its checksum');
+  const { base, offsets, data, lineStart, lineEnd, metaEnd, count } = decodeBlock(snappyUncompress(task.bytes));
+  return { base, offsets, data, lineStart, lineEnd, metaEnd, count };
 }
 
 export function runCompress(task: CompressTask): CompressedBlock {

@@ -6,7 +6,7 @@ import { parentPort } from 'node:worker_threads';
 import { PushDecodeError, type PushBatch } from '../../proto/index.js';
 import { JsonPushError } from '../ingest/record.js';
 import type { CompressedBlock } from '../store/chunks.js';
-import { runCompress, runDecode, runDecompress, type Task } from './tasks.js';
+import { runCompress, runDecode, runDecompress, type DecodedBlock, type Task } from './tasks.js';
 
 export interface TaskRequest {
   id: number;
@@ -16,7 +16,7 @@ export interface TaskRequest {
 export type TaskResponse =
   | { id: number; ok: true; batch: PushBatch; body: Uint8Array }
   | { id: number; ok: true; compressed: CompressedBlock }
-  | { id: number; ok: true; decompressed: Uint8Array }
+  | { id: number; ok: true; decoded: DecodedBlock }
   | { id: number; ok: false; invalidInput: boolean; message: string };
 
 /**
@@ -24,7 +24,8 @@ export type TaskResponse =
  * transferred; any other view is sent with its whole ArrayBuffer, offsets intact.
  */
 function owned<T extends Uint8Array | Float64Array | Int32Array | Uint32Array>(view: T): T {
-  return view.buffer.byteLength === Buffer.poolSize ? (view.slice() as T) : view;
+  // Through the typed-array slice: Buffer#slice would return a view of the same memory.
+  return view.buffer.byteLength === Buffer.poolSize ? (Uint8Array.prototype.slice.call(view) as unknown as T) : view;
 }
 
 function respond(request: TaskRequest): void {
@@ -53,8 +54,17 @@ function respond(request: TaskRequest): void {
       );
       port.postMessage({ id: request.id, ok: true, batch, body } satisfies TaskResponse, [...transfer]);
     } else if (request.task.kind === 'decompress') {
-      const decompressed = owned(runDecompress(request.task));
-      port.postMessage({ id: request.id, ok: true, decompressed } satisfies TaskResponse, [decompressed.buffer as ArrayBuffer]);
+      const block = runDecompress(request.task);
+      const decoded: DecodedBlock = {
+        ...block,
+        data: owned(block.data),
+        offsets: owned(block.offsets),
+        lineStart: owned(block.lineStart),
+        lineEnd: owned(block.lineEnd),
+        metaEnd: owned(block.metaEnd),
+      };
+      const transfer = new Set([decoded.data, decoded.offsets, decoded.lineStart, decoded.lineEnd, decoded.metaEnd].map((v) => v.buffer as ArrayBuffer));
+      port.postMessage({ id: request.id, ok: true, decoded } satisfies TaskResponse, [...transfer]);
     } else {
       const block = runCompress(request.task);
       const compressed = { data: owned(block.data), filter: block.filter };
