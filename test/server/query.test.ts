@@ -166,10 +166,12 @@ describe('query and query_range with metric queries', () => {
     expect(text.startsWith('{"status":"success","data":{"resultType":"vector","encodingFlags":["categorize-labels"],"result":[{"metric":{},"value":[4000000000,"2"]}],"stats":{')).toBe(true);
   });
 
-  it('returns a scalar for a literal', async () => {
-    const { json } = await get(`${srv.url}/loki/api/v1/query?${qs({ query: '1 + 1', time: 1700000000.5 })}`);
-    expect(json.data.resultType).toBe('scalar');
-    expect(json.data.result).toEqual([1700000000.5, '2']);
+  it('returns a scalar for a literal, with and without categorize-labels', async () => {
+    const url = `${srv.url}/loki/api/v1/query?${qs({ query: '1 + 1', time: 1700000000.5 })}`;
+    const plain = await get(url);
+    expect(plain.text.startsWith('{"status":"success","data":{"resultType":"scalar","result":[1700000000.5,"2"],"stats":{"summary":{')).toBe(true);
+    const flagged = await get(url, { 'X-Loki-Response-Encoding-Flags': 'categorize-labels' });
+    expect(flagged.text.startsWith('{"status":"success","data":{"resultType":"scalar","encodingFlags":["categorize-labels"],"result":[1700000000.5,"2"],"stats":{')).toBe(true);
   });
 
   it('evaluates a range query at start + k·step up to end inclusive over (t − range, t]', async () => {
