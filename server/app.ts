@@ -51,7 +51,6 @@ export function createServer({ config, logger = false }: ServerOptions): SkaldSe
       retentionMs: config.limits_config.retention_period,
       compactionIntervalMs: config.compactor.compaction_interval,
       wal: { sync: ingester.wal.sync, syncPeriodMs: ingester.wal.sync_period, segmentSize: ingester.wal.segment_size },
-      ...(workers.threaded ? { decompress: (bytes: Uint8Array, crc: number) => workers.decompress(bytes, crc) } : {}),
       compress: (bytes) => workers.compress(bytes),
       compressSync: (bytes) => workers.compressSync(bytes),
     },

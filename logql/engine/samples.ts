@@ -36,9 +36,9 @@ import {
   type Label,
   type Labels,
 } from '../pipeline/labels.js';
-import { compilePipeline } from '../pipeline/pipeline.js';
-import { CHECKPOINT_LINES, QueryError, type QueryContext } from './context.js';
-import { readBatches } from './read.js';
+import { compilePipeline, type Pipeline } from '../pipeline/pipeline.js';
+import { QueryError, type QueryContext, type QueryStats } from './context.js';
+import { readRefs } from './read.js';
 import { SubstringHits, batchLineBytes } from './substring.js';
 import { compareLabels, type SeriesRef } from './series.js';
 import type { BatchRef, EntryBatch, LogSource, SourceStream } from './source.js';
@@ -290,106 +290,142 @@ function hasErrorLabel(labels: Labels): boolean {
   return false;
 }
 
-/**
- * Reads every stream the range expression selects over `[readStart, readEnd)` and extracts its
- * samples. `base` is the time sample timestamps are relative to.
- */
-export async function extractSamples(
-  spec: ExtractionSpec,
-  source: LogSource,
-  readStart: bigint,
-  readEnd: bigint,
-  ctx: QueryContext,
-): Promise<ExtractedSamples> {
-  const { range, kind } = spec;
-  const unwrap = range.unwrap;
-  let pipeline;
-  try {
-    pipeline = compilePipeline(removeLineFormats(range.selector.stages, kind === 'bytes'), {
-      requiredLabels: parserHints(spec),
-    });
-  } catch (e) {
-    throw new QueryError((e as Error).message);
-  }
-  const grouper = new Grouper(spec);
-  const convert = unwrap ? converter(unwrap.conversion) : null;
-  const postFilters = (unwrap?.postFilters ?? []).map(
-    (f: LabelFilterExpr) => new LabelFilter({ kind: 'LabelFilter', filter: f }),
-  );
-  const postBuilder = new LabelsBuilder();
-  const withValues = kind !== 'count';
+/** One series' samples as they cross threads (an extraction run elsewhere, see `ExtractionPart`). */
+export interface SeriesPart {
+  readonly labels: Labels;
+  readonly key: string;
+  readonly hasError: boolean;
+  readonly ts: Float64Array;
+  readonly values: Float64Array | null;
+}
 
-  const base = readStart;
-  const byKey = new Map<string, SampleSeries>();
-  const seriesFor = (labels: Labels, fullKey: string): SampleSeries => {
+/** What extracting some batches produced: per-series samples and the work counted. */
+export interface ExtractionPart {
+  readonly series: SeriesPart[];
+  readonly stats: QueryStats;
+}
+
+/**
+ * What an extraction needs to run elsewhere (another thread): plain data only. Every batch sent
+ * with the same `id` belongs to the same extraction, so a worker may compile its pipeline once.
+ */
+export interface ExtractionJob {
+  readonly id: string;
+  readonly spec: PlainExtractionSpec;
+  /** Sample times are relative to this (ns). */
+  readonly base: bigint;
+}
+
+/** An ExtractionSpec without its function member, so that it can be posted to a thread. */
+export type PlainExtractionSpec = Omit<ExtractionSpec, 'sameWindows'>;
+
+/**
+ * Turns batches of entries into per-series samples for one range expression: the pipeline is
+ * compiled once; `run` processes a batch synchronously. Used on the query's thread and, through
+ * `LogSource.extractElsewhere`, on worker threads whose parts `absorb` merges back.
+ */
+export class SampleExtractor {
+  readonly pipeline: Pipeline;
+  private readonly kind: SampleValueKind;
+  private readonly grouper: Grouper;
+  private readonly convert: Converter | null;
+  private readonly unwrapLabel: string | undefined;
+  private readonly postFilters: LabelFilter[];
+  private readonly postBuilder = new LabelsBuilder();
+  private readonly withValues: boolean;
+  /** Only the template stages can read an entry's timestamp; others get the batch base, no BigInt. */
+  private readonly needsTs: boolean;
+  private readonly byKey = new Map<string, SampleSeries>();
+  /** Every series by its final key, for merging parts extracted elsewhere. */
+  private readonly byFinalKey = new Map<string, SampleSeries>();
+  /** Labels → series by array identity: the pipeline hands lines with the same labels the same array. */
+  private seriesByLabels = new WeakMap<Labels, SampleSeries>();
+  private streamSeries = new WeakMap<Labels, SampleSeries>();
+  private readonly substring = new SubstringHits();
+
+  /** Throws QueryError for what building the pipeline rejects. */
+  constructor(
+    spec: PlainExtractionSpec,
+    private readonly base: bigint,
+  ) {
+    const { range, kind } = spec;
+    this.kind = kind;
+    try {
+      this.pipeline = compilePipeline(removeLineFormats(range.selector.stages, kind === 'bytes'), {
+        requiredLabels: parserHints(spec),
+      });
+    } catch (e) {
+      throw new QueryError((e as Error).message);
+    }
+    this.grouper = new Grouper(spec);
+    this.convert = range.unwrap ? converter(range.unwrap.conversion) : null;
+    this.unwrapLabel = range.unwrap?.label;
+    this.postFilters = (range.unwrap?.postFilters ?? []).map((f: LabelFilterExpr) => new LabelFilter({ kind: 'LabelFilter', filter: f }));
+    this.withValues = kind !== 'count';
+    this.needsTs = range.selector.stages.some((st) => st.kind === 'LineFormat' || st.kind === 'LabelFormat');
+  }
+
+  private seriesFor(labels: Labels, fullKey: string): SampleSeries {
     const err = hasErrorLabel(labels);
-    const gk = err ? null : grouper.key(labels);
+    const gk = err ? null : this.grouper.key(labels);
     const lookup = gk === null ? '\u0002' + fullKey : gk;
-    let s = byKey.get(lookup);
+    let s = this.byKey.get(lookup);
     if (s === undefined) {
-      const out = gk === null ? labels : grouper.labels(labels);
+      const out = gk === null ? labels : this.grouper.labels(labels);
       const key = gk === null ? fullKey : labelsKey(out);
-      s = new SampleSeries({ labels: out, key }, withValues, err);
-      byKey.set(lookup, s);
+      s = this.byFinalKey.get(key);
+      if (s === undefined) {
+        s = new SampleSeries({ labels: out, key }, this.withValues, err);
+        this.byFinalKey.set(key, s);
+      }
+      this.byKey.set(lookup, s);
     }
     return s;
-  };
+  }
 
-  // Labels → series by array identity: the pipeline hands lines with the same labels the same
-  // array (a stream's own labels, or a cached small set), so most lines skip building a key.
-  const seriesByLabels = new WeakMap<Labels, SampleSeries>();
-  const seriesOf = (labels: Labels, fullKey: string): SampleSeries => {
-    let series = seriesByLabels.get(labels);
+  private seriesOf(labels: Labels, fullKey: string): SampleSeries {
+    let series = this.seriesByLabels.get(labels);
     if (series === undefined) {
-      series = seriesFor(labels, fullKey);
-      seriesByLabels.set(labels, series);
+      series = this.seriesFor(labels, fullKey);
+      this.seriesByLabels.set(labels, series);
     }
     return series;
-  };
-  // Only the template stages (line_format, label_format) can read an entry's timestamp; the others
-  // get the batch base instead of a BigInt built per line.
-  const needsTs = range.selector.stages.some((s) => s.kind === 'LineFormat' || s.kind === 'LabelFormat');
+  }
 
-  const stats = ctx.stats;
-  let sinceCheckpoint = 0;
-  // Per batch: every entry through the pipeline (or straight to the stream's series when there is
-  // no pipeline at all).
-  const seriesOfStream = new WeakMap<SourceStream, SampleSeries>();
-  const streamSeriesOf = (stream: SourceStream): SampleSeries => {
-    let series = seriesOfStream.get(stream);
+  /** The series of a stream's own labels (no pipeline, no metadata). */
+  private streamSeriesOf(streamLabels: Labels): SampleSeries {
+    let series = this.streamSeries.get(streamLabels);
     if (series === undefined) {
-      const sorted = [...stream.labels].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-      series = seriesFor(sorted, labelsKey(sorted));
-      seriesOfStream.set(stream, series);
+      const sorted = [...streamLabels].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      series = this.seriesFor(sorted, labelsKey(sorted));
+      this.streamSeries.set(streamLabels, series);
     }
     return series;
-  };
-  let stream: SourceStream | undefined;
-  let streamLabels: Labels = [];
-  const needle = pipeline.requiredSubstring;
-  const substring = new SubstringHits();
-  const processBatch = async (batch: EntryBatch): Promise<void> => {
-    const p = ctx.checkpoint();
-    if (p) await p;
+  }
+
+  /** A block of `entries` entries at `max` counted from the index (see `ExtractionSpec.sameWindows`). */
+  countFromIndex(streamLabels: Labels, max: number, entries: number, stats: QueryStats): void {
+    stats.postFilterLines += entries;
+    this.streamSeriesOf(streamLabels).pushWeighted(max, entries);
+  }
+
+  /** Extracts the samples of one batch of a stream. */
+  run(streamLabels: Labels, batch: EntryBatch, stats: QueryStats): void {
     // Without a pipeline, entries without metadata all go to the stream's own series.
-    const noopSeries = pipeline.isNoop && convert === null ? streamSeriesOf(stream!) : null;
-    const delta = Number(batch.base - base);
+    const noopSeries = this.pipeline.isNoop && this.convert === null ? this.streamSeriesOf(streamLabels) : null;
+    const delta = Number(batch.base - this.base);
     const offsets = batch.offsets;
     // A leading `|= "…"`: one search of the batch's buffer picks the entries to run the pipeline on.
+    const needle = this.pipeline.requiredSubstring;
     const searched = needle !== undefined && batch.lineBounds !== undefined;
     let count = batch.to - batch.from;
     if (searched) {
-      count = substring.find(batch, needle);
+      count = this.substring.find(batch, needle);
       stats.linesProcessed += batch.to - batch.from;
       stats.bytesProcessed += batchLineBytes(batch);
     }
     for (let k = 0; k < count; k++) {
-      const i = searched ? substring.hits[k]! : batch.from + k;
-      if (++sinceCheckpoint === CHECKPOINT_LINES) {
-        sinceCheckpoint = 0;
-        const cp = ctx.checkpoint();
-        if (cp) await cp;
-      }
+      const i = searched ? this.substring.hits[k]! : batch.from + k;
       const line = batch.line(i);
       const md = batch.metadata(i);
       if (!searched) {
@@ -402,93 +438,176 @@ export async function extractSamples(
           stats.bytesProcessed += line.length;
         }
       }
-      const t = delta + offsets[i]!;
+        const t = delta + offsets[i]!;
 
-      if (noopSeries !== null && md.length === 0) {
-        stats.postFilterLines++;
-        noopSeries.push(t, kind === 'bytes' ? line.length : 1);
-        continue;
-      }
-
-      const ts = needsTs ? batch.base + BigInt(offsets[i]!) : batch.base;
-      const r = pipeline.process(ts, line, streamLabels, md);
-      if (r === null) continue;
-      if (convert === null) {
-        stats.postFilterLines++;
-        seriesOf(r.labels, r.key).push(t, kind === 'bytes' ? r.line.length : 1);
-        continue;
-      }
-
-      // unwrap
-      let raw: string | undefined;
-      const labels = r.labels;
-      for (let j = 0; j < labels.length; j++) {
-        if (labels[j]!.name === unwrap!.label) {
-          raw = labels[j]!.value;
-          break;
+        if (noopSeries !== null && md.length === 0) {
+          stats.postFilterLines++;
+          noopSeries.push(t, this.kind === 'bytes' ? line.length : 1);
+          continue;
         }
-      }
-      if (raw === undefined || raw === '') continue;
-      let v = 0;
-      let convErr: string | undefined;
-      try {
-        v = convert(raw);
-      } catch (e) {
-        if (!(e instanceof ConversionError)) throw e;
-        convErr = e.message;
-      }
-      let outLabels = labels;
-      let outKey = r.key;
-      if (convErr !== undefined || postFilters.length > 0) {
-        let err: string | undefined;
-        let details: string | undefined;
-        const plain: Label[] = [];
-        for (const l of labels) {
-          if (l.name === ERROR_LABEL) err = l.value;
-          else if (l.name === ERROR_DETAILS_LABEL) details = l.value;
-          else plain.push(l);
+
+        const ts = this.needsTs ? batch.base + BigInt(offsets[i]!) : batch.base;
+        const r = this.pipeline.process(ts, line, streamLabels, md);
+        if (r === null) continue;
+        if (this.convert === null) {
+          stats.postFilterLines++;
+          this.seriesOf(r.labels, r.key).push(t, this.kind === 'bytes' ? r.line.length : 1);
+          continue;
         }
-        postBuilder.reset(plain, []);
-        if (err !== undefined) postBuilder.setError(err, details);
-        else if (details !== undefined) postBuilder.set('parsed', ERROR_DETAILS_LABEL, details);
-        if (convErr !== undefined) postBuilder.setError(SAMPLE_EXTRACTION_ERR, convErr);
-        let keep = true;
-        for (const f of postFilters) {
-          if (f.process(ts, r.line, postBuilder) === null) {
-            keep = false;
+
+        // unwrap
+        let raw: string | undefined;
+        const labels = r.labels;
+        for (let j = 0; j < labels.length; j++) {
+          if (labels[j]!.name === this.unwrapLabel) {
+            raw = labels[j]!.value;
             break;
           }
         }
-        if (!keep) continue;
-        outLabels = postBuilder.labels();
-        outKey = labelsKey(outLabels);
-      }
-      stats.postFilterLines++;
-      seriesFor(outLabels, outKey).push(t, v);
+        if (raw === undefined || raw === '') continue;
+        let v = 0;
+        let convErr: string | undefined;
+        try {
+          v = this.convert(raw);
+        } catch (e) {
+          if (!(e instanceof ConversionError)) throw e;
+          convErr = e.message;
+        }
+        let outLabels = labels;
+        let outKey = r.key;
+        if (convErr !== undefined || this.postFilters.length > 0) {
+          let err: string | undefined;
+          let details: string | undefined;
+          const plain: Label[] = [];
+          for (const l of labels) {
+            if (l.name === ERROR_LABEL) err = l.value;
+            else if (l.name === ERROR_DETAILS_LABEL) details = l.value;
+            else plain.push(l);
+          }
+          this.postBuilder.reset(plain, []);
+          if (err !== undefined) this.postBuilder.setError(err, details);
+          else if (details !== undefined) this.postBuilder.set('parsed', ERROR_DETAILS_LABEL, details);
+          if (convErr !== undefined) this.postBuilder.setError(SAMPLE_EXTRACTION_ERR, convErr);
+          let keep = true;
+          for (const f of this.postFilters) {
+            if (f.process(ts, r.line, this.postBuilder) === null) {
+              keep = false;
+              break;
+            }
+          }
+          if (!keep) continue;
+          outLabels = this.postBuilder.labels();
+          outKey = labelsKey(outLabels);
+        }
+        stats.postFilterLines++;
+        this.seriesFor(outLabels, outKey).push(t, v);
     }
-  };
+  }
+
+  /** The samples extracted so far as parts (for the thread that merges them); starts afresh. */
+  takeParts(): SeriesPart[] {
+    const parts: SeriesPart[] = [];
+    for (const s of this.byFinalKey.values()) {
+      if (s.length === 0) continue;
+      parts.push({ labels: s.ref.labels, key: s.ref.key, hasError: s.hasError, ts: s.ts.slice(0, s.length), values: s.values?.slice(0, s.length) ?? null });
+    }
+    this.byKey.clear();
+    this.byFinalKey.clear();
+    this.seriesByLabels = new WeakMap();
+    this.streamSeries = new WeakMap();
+    return parts;
+  }
+
+  /** Merges parts extracted elsewhere. */
+  absorb(parts: readonly SeriesPart[]): void {
+    for (const part of parts) {
+      let s = this.byFinalKey.get(part.key);
+      if (s === undefined) {
+        s = new SampleSeries({ labels: part.labels, key: part.key }, this.withValues, part.hasError);
+        this.byFinalKey.set(part.key, s);
+      }
+      for (let i = 0; i < part.ts.length; i++) s.push(part.ts[i]!, part.values === null ? 1 : part.values[i]!);
+    }
+  }
+
+  /** Every series, samples sorted, series sorted by labels. */
+  finish(): SampleSeries[] {
+    const series = [...this.byFinalKey.values()];
+    for (const s of series) s.finish();
+    series.sort((a, b) => compareLabels(a.ref.labels, b.ref.labels));
+    return series;
+  }
+}
+
+/** How many batches may be extracting elsewhere at once. */
+const ELSEWHERE_IN_FLIGHT = 4;
+
+/**
+ * Reads every stream the range expression selects over `[readStart, readEnd)` and extracts its
+ * samples. `base` is the time sample timestamps are relative to. Batches the source can extract
+ * elsewhere (`LogSource.extractElsewhere`, the server's worker threads) go there, a few at a time;
+ * the others are extracted here.
+ */
+export async function extractSamples(
+  spec: ExtractionSpec,
+  source: LogSource,
+  readStart: bigint,
+  readEnd: bigint,
+  ctx: QueryContext,
+): Promise<ExtractedSamples> {
+  const base = readStart;
+  const { sameWindows, ...plainSpec } = spec;
+  const extractor = new SampleExtractor(plainSpec, base);
+  const pipeline = extractor.pipeline;
+  const stats = ctx.stats;
+  const job: ExtractionJob = { id: nextJobId(), spec: plainSpec, base };
 
   // A count without a pipeline needs no line: a block whose entries all fall in the same windows is
   // counted from the index (its entry count) instead of being decompressed.
-  const countsFromIndex = kind === 'count' && pipeline.isNoop && convert === null && spec.sameWindows !== undefined;
+  const countsFromIndex = spec.kind === 'count' && pipeline.isNoop && spec.range.unwrap === undefined && sameWindows !== undefined;
   const countFromIndex = (from: SourceStream, ref: BatchRef): boolean => {
     if (ref.entries === undefined || ref.minTs < readStart || ref.maxTs >= readEnd) return false;
     const max = Number(ref.maxTs - base);
-    if (!spec.sameWindows!(Number(ref.minTs - base), max) || !seriesIgnoresMetadata(spec, from.labels)) return false;
-    stats.postFilterLines += ref.entries;
-    streamSeriesOf(from).pushWeighted(max, ref.entries);
+    if (!sameWindows!(Number(ref.minTs - base), max) || !seriesIgnoresMetadata(spec, from.labels)) return false;
+    extractor.countFromIndex(from.labels, max, ref.entries, stats);
     return true;
   };
-  const streams = source.selectStreams(range.selector.matchers, readStart, readEnd);
-  const batches = readBatches(source, streams, readStart, readEnd, 'forward', pipeline.requiredSubstring, countsFromIndex ? countFromIndex : undefined);
-  for await (const item of batches) {
-    stream = item.stream;
-    streamLabels = stream.labels;
-    await processBatch(item.batch);
-  }
 
-  const series = [...byKey.values()];
-  for (const s of series) s.finish();
-  series.sort((a, b) => compareLabels(a.ref.labels, b.ref.labels));
-  return { base, series };
+  const inFlight = new Set<Promise<void>>();
+  const streams = source.selectStreams(spec.range.selector.matchers, readStart, readEnd);
+  for (const { stream, ref } of readRefs(source, streams, readStart, readEnd, pipeline.requiredSubstring, countsFromIndex ? countFromIndex : undefined)) {
+    const p = ctx.checkpoint();
+    if (p) await p;
+    const elsewhere = source.extractElsewhere?.(stream, ref, job);
+    if (elsewhere !== undefined) {
+      const done: Promise<void> = elsewhere.then((part) => {
+        extractor.absorb(part.series);
+        addStats(stats, part.stats);
+        inFlight.delete(done);
+      });
+      // Observed by the race or the final Promise.all; until then a failure must not go unhandled.
+      done.catch(() => undefined);
+      inFlight.add(done);
+      if (inFlight.size >= ELSEWHERE_IN_FLIGHT) await Promise.race(inFlight);
+      continue;
+    }
+    const batch = await ref.load();
+    if (batch.to > batch.from) extractor.run(stream.labels, batch, stats);
+  }
+  await Promise.all(inFlight);
+  return { base, series: extractor.finish() };
+}
+
+let jobCounter = 0;
+
+/** Unique within this process, which is where the workers that cache extractors by it live. */
+function nextJobId(): string {
+  return String(++jobCounter);
+}
+
+function addStats(into: QueryStats, from: QueryStats): void {
+  into.linesProcessed += from.linesProcessed;
+  into.bytesProcessed += from.bytesProcessed;
+  into.structuredMetadataBytesProcessed += from.structuredMetadataBytesProcessed;
+  into.postFilterLines += from.postFilterLines;
 }

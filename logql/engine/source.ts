@@ -5,6 +5,7 @@
  */
 import type { LabelMatcher } from '../ast.js';
 import type { Labels } from '../pipeline/labels.js';
+import type { ExtractionJob, ExtractionPart } from './samples.js';
 
 export type Direction = 'forward' | 'backward';
 
@@ -39,13 +40,8 @@ export interface LineBounds {
 export interface BatchRef {
   readonly minTs: bigint;
   readonly maxTs: bigint;
-  /** The batch; a promise when the source loads it in the background (see `prefetch`). */
+  /** The batch; a source may load it asynchronously. */
   load(): EntryBatch | Promise<EntryBatch>;
-  /**
-   * A hint that `load()` will be called soon: the source may start loading (decompressing) the
-   * batch elsewhere meanwhile, e.g. on another thread, so that reading overlaps processing.
-   */
-  prefetch?(): void;
   /**
    * How many entries the batch holds, all within [minTs, maxTs], when the source knows it without
    * loading it (from its index): a count needs no lines.
@@ -78,4 +74,10 @@ export interface LogSource {
    * Batches of one stream are disjoint in time. Sources without an index may leave it out.
    */
   batches?(stream: SourceStream, start: bigint, end: bigint, direction: Direction): Iterable<BatchRef>;
+  /**
+   * Extracts a metric query's samples from one batch somewhere else (e.g. on a worker thread that
+   * runs its own `SampleExtractor` for `job`), or returns undefined when this batch cannot go
+   * (the caller then loads and extracts it itself).
+   */
+  extractElsewhere?(stream: SourceStream, ref: BatchRef, job: ExtractionJob): Promise<ExtractionPart> | undefined;
 }

@@ -16,6 +16,7 @@ import {
   type QueryStats,
 } from '../../logql/engine/index.js';
 import type { Store } from '../store/store.js';
+import type { WorkerPool } from '../workers/pool.js';
 import { StoreLogSource, type StoreReadStats } from './source.js';
 
 /** How long the engine may hold the event loop before it yields a turn to other requests. */
@@ -62,6 +63,8 @@ export interface QueryRun {
 
 export interface RunOptions {
   store: Store;
+  /** Worker threads that extract metric queries' samples from stored blocks. */
+  workers?: WorkerPool;
   tenant: string;
   timeoutMs: number;
   limits: QueryLimits;
@@ -71,7 +74,7 @@ export interface RunOptions {
 
 export async function runQuery(expr: Expr, params: QueryParams, options: RunOptions): Promise<QueryRun> {
   const started = performance.now();
-  const source = new StoreLogSource(options.store, options.tenant);
+  const source = new StoreLogSource(options.store, options.tenant, options.workers);
   const ctx = new DeadlineContext(options.timeoutMs, options.limits, options.cancelled);
   const result = await evaluate(expr, source, params, ctx);
   return { result, stats: ctx.stats, store: source.stats, execSeconds: (performance.now() - started) / 1000 };

@@ -3,10 +3,13 @@
  * from blocks and heads. Counts what it reads for the query's `data.stats`.
  */
 import type { LabelMatcher } from '../../logql/ast.js';
-import type { BatchRef, Direction, EntryBatch, LineBounds, LogSource, SourceStream } from '../../logql/engine/source.js';
+import type { BatchRef, Direction, EntryBatch, LogSource, SourceStream } from '../../logql/engine/source.js';
+import { StoreBatch } from './store-batch.js';
 import type { Label, Labels } from '../../logql/pipeline/labels.js';
 import type { EntryBatch as StoredBatch } from '../store/block.js';
-import type { Store } from '../store/store.js';
+import type { ExtractionJob, ExtractionPart } from '../../logql/engine/samples.js';
+import type { BatchRef as StoreBatchRef, Store } from '../store/store.js';
+import type { WorkerPool } from '../workers/pool.js';
 import type { MemStream } from '../store/stream.js';
 
 /** What a query read from the store (Loki's `querier.store` statistics). */
@@ -39,43 +42,18 @@ function streamLabels(stream: MemStream): Labels {
   return labels;
 }
 
-const NO_METADATA: Labels = [];
-
-/** A stored batch seen through the engine's `EntryBatch` interface. */
-class StoreBatch implements EntryBatch {
-  readonly base: bigint;
-  readonly offsets: Float64Array;
-  readonly from: number;
-  readonly to: number;
-  readonly lineBounds: LineBounds;
-
-  /** The block's bytes as a plain Uint8Array: its subarrays cost less to make than a Buffer's. */
-  private readonly bytes: Uint8Array;
-
-  constructor(private readonly batch: StoredBatch) {
-    this.bytes = new Uint8Array(batch.data.buffer, batch.data.byteOffset, batch.data.byteLength);
-    this.base = batch.base;
-    this.offsets = batch.offsets;
-    this.from = batch.from;
-    this.to = batch.to;
-    this.lineBounds = batch;
-  }
-
-  line(i: number): Uint8Array {
-    return this.bytes.subarray(this.batch.lineStart[i]!, this.batch.lineEnd[i]!);
-  }
-
-  metadata(i: number): Labels {
-    // An entry without metadata stores a single 0 (the pair count) after its line.
-    if (this.batch.metaEnd[i]! - this.batch.lineEnd[i]! <= 1) return NO_METADATA;
-    return this.batch.metadata(i).map(([name, value]): Label => ({ name, value }));
-  }
-}
-
 export class StoreLogSource implements LogSource {
   readonly stats = emptyStoreReadStats();
 
-  constructor(private readonly store: Store, private readonly tenant: string) {}
+  /** Store refs behind the engine's, with the range they were asked for (for extractElsewhere). */
+  private readonly storeRefs = new WeakMap<BatchRef, { ref: StoreBatchRef; start: bigint; end: bigint }>();
+
+  /** `workers`: where metric queries' stored blocks are extracted; absent (or inline pool): here. */
+  constructor(
+    private readonly store: Store,
+    private readonly tenant: string,
+    private readonly workers?: WorkerPool,
+  ) {}
 
   selectStreams(matchers: readonly LabelMatcher[], start: bigint, end: bigint): readonly QueryStream[] {
     return this.store.selectStreams(this.tenant, matchers, start, end).map((stream) => ({ stream, labels: streamLabels(stream) }));
@@ -84,7 +62,7 @@ export class StoreLogSource implements LogSource {
   *entries(stream: SourceStream, start: bigint, end: bigint, direction: Direction): Generator<EntryBatch> {
     for (const ref of this.store.batchRefs((stream as QueryStream).stream, start, end, direction)) {
       this.stats.chunksReferenced++;
-      const batch = this.loaded(ref.loadNow());
+      const batch = this.loaded(ref.load());
       if (batch.to > batch.from) yield batch;
     }
   }
@@ -92,17 +70,29 @@ export class StoreLogSource implements LogSource {
   batches(stream: SourceStream, start: bigint, end: bigint, direction: Direction): BatchRef[] {
     const refs = this.store.batchRefs((stream as QueryStream).stream, start, end, direction);
     this.stats.chunksReferenced += refs.length;
-    return refs.map((ref) => ({
-      minTs: ref.minTs,
-      maxTs: ref.maxTs,
-      mayContain: (needle: Uint8Array) => ref.mayContain(needle),
-      ...(ref.entries === undefined ? {} : { entries: ref.entries }),
-      prefetch: () => ref.prefetch(),
-      load: () => {
-        const batch = ref.load();
-        return batch instanceof Promise ? batch.then((b) => this.loaded(b)) : this.loaded(batch);
-      },
-    }));
+    return refs.map((ref) => {
+      const engineRef: BatchRef = {
+        minTs: ref.minTs,
+        maxTs: ref.maxTs,
+        mayContain: (needle: Uint8Array) => ref.mayContain(needle),
+        ...(ref.entries === undefined ? {} : { entries: ref.entries }),
+        load: () => this.loaded(ref.load()),
+      };
+      this.storeRefs.set(engineRef, { ref, start, end });
+      return engineRef;
+    });
+  }
+
+  /** A lone stored block goes to a worker thread, which decodes it and extracts its samples. */
+  extractElsewhere(stream: SourceStream, ref: BatchRef, job: ExtractionJob): Promise<ExtractionPart> | undefined {
+    const found = this.storeRefs.get(ref);
+    if (this.workers === undefined || !this.workers.threaded || found?.ref.stored === undefined) return undefined;
+    this.stats.chunksLoaded++;
+    return this.workers.extract(job, stream.labels, found.ref.stored(), found.start, found.end).then((result) => {
+      this.stats.decompressedBytes += result.decodedBytes;
+      this.stats.decompressedLines += result.decodedLines;
+      return result.part;
+    });
   }
 
   /** Counts a loaded run and wraps it for the engine. */

@@ -30,11 +30,6 @@ export interface StoreOptions {
   compactionIntervalMs: number;
   wal: WalOptions;
   /** Compresses a block, possibly on another thread. */
-  /**
-   * Checks (CRC-32), decompresses and decodes a stored block on another thread, for queries that
-   * prefetch; absent: inline only.
-   */
-  decompress?(compressed: Uint8Array, crc: number): Promise<EntryBatch>;
   /** Compresses a block and builds its trigram filter, possibly on another thread. */
   compress(bytes: Uint8Array): Promise<CompressedBlock>;
   compressSync(bytes: Uint8Array): CompressedBlock;
@@ -58,12 +53,10 @@ export type Direction = 'forward' | 'backward';
 interface BatchSource {
   minTs: bigint;
   maxTs: bigint;
-  /** The entries: a promise when `prefetch()` sent the decompression to a worker. */
-  load(): EntryBatch | Promise<EntryBatch>;
-  /** The entries, decompressed on this thread. */
-  loadNow(): EntryBatch;
-  /** Starts decompressing on a worker thread (when the store has one), for a later `load()`. */
-  prefetch(): void;
+  /** The entries, decompressed (when stored) on this thread. */
+  load(): EntryBatch;
+  /** A lone stored block's compressed bytes and checksum, for work done elsewhere (a worker). */
+  stored?: () => { crc: number; data: Uint8Array };
   /** False when no line of the source can contain `needle` (its trigram filter says so). */
   mayContain(needle: Uint8Array): boolean;
   /** How many entries it holds (from the index, without loading); undefined for merged runs. */
@@ -495,7 +488,7 @@ export class Store {
    */
   *readEntries(stream: MemStream, start: bigint, end: bigint, direction: Direction): Generator<EntryBatch> {
     for (const ref of this.batchRefs(stream, start, end, direction)) {
-      const batch = ref.loadNow();
+      const batch = ref.load();
       if (batch.size > 0) yield batch;
     }
   }
@@ -503,8 +496,8 @@ export class Store {
   /**
    * `readEntries` without loading anything yet: the runs of time-overlapping blocks (and the head)
    * that hold the stream's entries in [start, end), in `direction` order, each with its time range
-   * and a `load()` that decompresses, merges and clips it. `prefetch()` starts decompressing a
-   * run's stored blocks on a worker thread; `load()` then returns a promise of the result.
+   * and a `load()` that decompresses, merges and clips it. A run of one stored block also offers
+   * its compressed bytes (`stored`), for a worker to decode.
    */
   batchRefs(stream: MemStream, start: bigint, end: bigint, direction: Direction): BatchRef[] {
     const sources: BatchSource[] = this.chunks.blocksInRange(stream.id, start, end).map((ref) => this.storedSource(ref));
@@ -531,42 +524,28 @@ export class Store {
       return {
         minTs: group.reduce((min, s) => (s.minTs < min ? s.minTs : min), group[0]!.minTs),
         maxTs: group.reduce((max, s) => (s.maxTs > max ? s.maxTs : max), group[0]!.maxTs),
-        load: () => {
-          const parts = group.map((s) => s.load());
-          return parts.some((p) => p instanceof Promise) ? Promise.all(parts).then(finish) : finish(parts as EntryBatch[]);
-        },
-        loadNow: () => finish(group.map((s) => s.loadNow())),
-        prefetch: () => {
-          for (const s of group) s.prefetch();
-        },
+        load: () => finish(group.map((s) => s.load())),
         mayContain: (needle: Uint8Array) => group.some((s) => s.mayContain(needle)),
+        ...(group.length === 1 && group[0]!.stored !== undefined ? { stored: group[0]!.stored } : {}),
         // Merged runs may drop duplicates across their parts: only a lone source's count is exact.
         ...(group.length === 1 && group[0]!.entries !== undefined ? { entries: group[0]!.entries } : {}),
       };
     });
   }
 
-  /** A block in the database as a batch source, decompressed here or, once prefetched, on a worker. */
+  /** A block in the database as a batch source. */
   private storedSource(ref: BlockRef): BatchSource {
-    let pending: Promise<EntryBatch> | undefined;
-    const decompress = this.options.decompress;
-    const loadNow = (): EntryBatch => {
-      this.observer.blockDecompressed(ref.rawBytes);
-      return decodeBlock(this.chunks.readBlock(ref.id));
-    };
     return {
       minTs: ref.minTs,
       maxTs: ref.maxTs,
       entries: ref.entries,
-      load: () => pending ?? loadNow(),
-      loadNow,
-      prefetch: () => {
-        if (pending !== undefined || decompress === undefined) return;
-        const { crc, data } = this.chunks.readStored(ref.id);
+      load: () => {
         this.observer.blockDecompressed(ref.rawBytes);
-        pending = decompress(data, crc);
-        // A query that stops early never awaits it: that must not be an unhandled rejection.
-        pending.catch(() => undefined);
+        return decodeBlock(this.chunks.readBlock(ref.id));
+      },
+      stored: () => {
+        this.observer.blockDecompressed(ref.rawBytes);
+        return this.chunks.readStored(ref.id);
       },
       mayContain: (needle: Uint8Array) => this.chunks.blockMayContain(ref.id, needle),
     };
@@ -575,7 +554,7 @@ export class Store {
 
 /** An in-memory batch source (a head snapshot or a block still being written). */
 function memorySource(minTs: bigint, maxTs: bigint, load: () => EntryBatch, entries: number, mayContain: (needle: Uint8Array) => boolean): BatchSource {
-  return { minTs, maxTs, load, loadNow: load, prefetch: () => undefined, mayContain, entries };
+  return { minTs, maxTs, load, mayContain, entries };
 }
 
 /** Splits sources into runs whose time ranges overlap; runs are disjoint and ascending. */

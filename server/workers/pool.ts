@@ -11,8 +11,9 @@ import { Worker } from 'node:worker_threads';
 import { PushDecodeError, type PushBatch } from '../../proto/index.js';
 import type { PushFormat } from '../ingest/record.js';
 import type { CompressedBlock } from '../store/chunks.js';
-import { EntryBatch } from '../store/block.js';
-import { runCompress, runDecode, runDecompress, type DecodedBlock, type Task } from './tasks.js';
+import type { ExtractionJob } from '../../logql/engine/samples.js';
+import type { Labels } from '../../logql/pipeline/labels.js';
+import { runCompress, runDecode, runExtract, type ExtractResult, type Task } from './tasks.js';
 import type { TaskRequest, TaskResponse } from './worker.js';
 
 interface Pending {
@@ -82,20 +83,20 @@ export class WorkerPool {
     return this.workers.length > 0;
   }
 
-  /** Checks, decompresses and decodes a stored block for a query on the least busy worker. */
-  async decompress(bytes: Uint8Array, crc: number): Promise<EntryBatch> {
-    const decoded = await this.decodeStored(bytes, crc);
-    return new EntryBatch(decoded.base, decoded.offsets, decoded.data, decoded.lineStart, decoded.lineEnd, decoded.metaEnd, decoded.count);
-  }
-
-  private async decodeStored(bytes: Uint8Array, crc: number): Promise<DecodedBlock> {
-    if (this.workers.length === 0) return runDecompress({ kind: 'decompress', bytes, crc });
+  /**
+   * Extracts a metric query's samples from one stored block on the least busy worker (checks,
+   * decompresses and decodes it there too).
+   */
+  async extract(job: ExtractionJob, streamLabels: Labels, stored: { crc: number; data: Uint8Array }, start: bigint, end: bigint): Promise<ExtractResult> {
+    const task = { kind: 'extract' as const, job, streamLabels, bytes: stored.data, crc: stored.crc, start, end };
+    if (this.workers.length === 0) return runExtract(task);
     const target = this.workers.reduce((best, w) => (w.pending.size < best.pending.size ? w : best));
     // Posting a view clones its whole ArrayBuffer: send an exact copy, moved rather than cloned.
+    const bytes = stored.data;
     const own = bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.byteLength ? bytes : Uint8Array.prototype.slice.call(bytes);
-    const response = await this.send(target, { kind: 'decompress', bytes: own, crc }, [own.buffer as ArrayBuffer]);
-    if (!response.ok || !('decoded' in response)) throw new Error(`decompression worker failed: ${response.ok ? 'wrong result' : response.message}`);
-    return response.decoded;
+    const response = await this.send(target, { ...task, bytes: own }, [own.buffer as ArrayBuffer]);
+    if (!response.ok || !('extracted' in response)) throw new Error(`extraction worker failed: ${response.ok ? 'wrong result' : response.message}`);
+    return response.extracted;
   }
 
   async close(): Promise<void> {

@@ -5,6 +5,10 @@
 import { snappyCompress, snappyUncompress, type PushBatch } from '../../proto/index.js';
 import { decodePushBody, type PushFormat } from '../ingest/record.js';
 import { crc32 } from 'node:zlib';
+import { emptyStats } from '../../logql/engine/context.js';
+import { SampleExtractor, type ExtractionJob, type ExtractionPart } from '../../logql/engine/samples.js';
+import type { Labels } from '../../logql/pipeline/labels.js';
+import { StoreBatch } from '../query/store-batch.js';
 import { decodeBlock } from '../store/block.js';
 import { ChunkCorruptError, type CompressedBlock } from '../store/chunks.js';
 import { buildTrigramFilter } from '../store/filter.js';
@@ -21,36 +25,50 @@ export interface CompressTask {
   bytes: Uint8Array;
 }
 
-/** A stored block to check, decompress and decode for a query. */
-export interface DecompressTask {
-  kind: 'decompress';
+/** One stored block of a metric query: checked, decompressed, decoded and its samples extracted. */
+export interface ExtractTask {
+  kind: 'extract';
+  job: ExtractionJob;
+  streamLabels: Labels;
   bytes: Uint8Array;
   /** The CRC-32 stored with the block. */
   crc: number;
+  /** The query's read range, [start, end). */
+  start: bigint;
+  end: bigint;
 }
 
-/** A decoded block's parts, as they cross threads (the EntryBatch class does not). */
-export interface DecodedBlock {
-  base: bigint;
-  offsets: Float64Array;
-  data: Uint8Array;
-  lineStart: Uint32Array;
-  lineEnd: Uint32Array;
-  metaEnd: Uint32Array;
-  count: number;
+/** What a worker sends back for an ExtractTask. */
+export interface ExtractResult {
+  part: ExtractionPart;
+  decodedBytes: number;
+  decodedLines: number;
 }
 
-export type Task = DecodeTask | CompressTask | DecompressTask;
+export type Task = DecodeTask | CompressTask | ExtractTask;
 
 export function runDecode(task: DecodeTask): PushBatch {
   const body = Buffer.from(task.body.buffer, task.body.byteOffset, task.body.byteLength);
   return decodePushBody(task.format, body, task.maxBytes);
 }
 
-export function runDecompress(task: DecompressTask): DecodedBlock {
+/** Extractors by job: a query's blocks reuse its compiled pipeline; a few recent jobs are kept. */
+const extractors = new Map<string, SampleExtractor>();
+const KEPT_EXTRACTORS = 8;
+
+export function runExtract(task: ExtractTask): ExtractResult {
   if (crc32(task.bytes) !== task.crc) throw new ChunkCorruptError('block fails its checksum');
-  const { base, offsets, data, lineStart, lineEnd, metaEnd, count } = decodeBlock(snappyUncompress(task.bytes));
-  return { base, offsets, data, lineStart, lineEnd, metaEnd, count };
+  const block = decodeBlock(snappyUncompress(task.bytes));
+  block.clip(task.start, task.end);
+  let extractor = extractors.get(task.job.id);
+  if (extractor === undefined) {
+    extractor = new SampleExtractor(task.job.spec, task.job.base);
+    extractors.set(task.job.id, extractor);
+    if (extractors.size > KEPT_EXTRACTORS) extractors.delete(extractors.keys().next().value!);
+  }
+  const stats = emptyStats();
+  if (block.size > 0) extractor.run(task.streamLabels, new StoreBatch(block), stats);
+  return { part: { series: extractor.takeParts(), stats }, decodedBytes: block.data.byteLength, decodedLines: block.count };
 }
 
 export function runCompress(task: CompressTask): CompressedBlock {

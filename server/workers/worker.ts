@@ -6,7 +6,7 @@ import { parentPort } from 'node:worker_threads';
 import { PushDecodeError, type PushBatch } from '../../proto/index.js';
 import { JsonPushError } from '../ingest/record.js';
 import type { CompressedBlock } from '../store/chunks.js';
-import { runCompress, runDecode, runDecompress, type DecodedBlock, type Task } from './tasks.js';
+import { runCompress, runDecode, runExtract, type ExtractResult, type Task } from './tasks.js';
 
 export interface TaskRequest {
   id: number;
@@ -16,7 +16,7 @@ export interface TaskRequest {
 export type TaskResponse =
   | { id: number; ok: true; batch: PushBatch; body: Uint8Array }
   | { id: number; ok: true; compressed: CompressedBlock }
-  | { id: number; ok: true; decoded: DecodedBlock }
+  | { id: number; ok: true; extracted: ExtractResult }
   | { id: number; ok: false; invalidInput: boolean; message: string };
 
 /**
@@ -53,18 +53,14 @@ function respond(request: TaskRequest): void {
         ),
       );
       port.postMessage({ id: request.id, ok: true, batch, body } satisfies TaskResponse, [...transfer]);
-    } else if (request.task.kind === 'decompress') {
-      const block = runDecompress(request.task);
-      const decoded: DecodedBlock = {
-        ...block,
-        data: owned(block.data),
-        offsets: owned(block.offsets),
-        lineStart: owned(block.lineStart),
-        lineEnd: owned(block.lineEnd),
-        metaEnd: owned(block.metaEnd),
-      };
-      const transfer = new Set([decoded.data, decoded.offsets, decoded.lineStart, decoded.lineEnd, decoded.metaEnd].map((v) => v.buffer as ArrayBuffer));
-      port.postMessage({ id: request.id, ok: true, decoded } satisfies TaskResponse, [...transfer]);
+    } else if (request.task.kind === 'extract') {
+      const extracted = runExtract(request.task);
+      const transfer = new Set<ArrayBuffer>();
+      for (const series of extracted.part.series) {
+        transfer.add(series.ts.buffer as ArrayBuffer);
+        if (series.values !== null) transfer.add(series.values.buffer as ArrayBuffer);
+      }
+      port.postMessage({ id: request.id, ok: true, extracted } satisfies TaskResponse, [...transfer]);
     } else {
       const block = runCompress(request.task);
       const compressed = { data: owned(block.data), filter: block.filter };
