@@ -57,7 +57,8 @@ export function createServer({ config, logger = false }: ServerOptions): SkaldSe
     metrics.storeObserver(),
   );
   const distributor = new Distributor(store, config.limits_config, config.distributor.max_recv_msg_size, metrics);
-  const context: ServerContext = { config, store, distributor, metrics, workers, readiness: { ready: false } };
+  const queryWorkers = new WorkerPool(config.querier.worker_threads);
+  const context: ServerContext = { config, store, distributor, metrics, workers, queryWorkers, readiness: { ready: false } };
 
   // Per-request log lines would cost more than a push itself; errors are still logged.
   const app = Fastify({
@@ -103,6 +104,7 @@ export function createServer({ config, logger = false }: ServerOptions): SkaldSe
       await ready.catch(() => undefined);
       await store.close();
       await workers.close();
+      await queryWorkers.close();
     },
   };
 }

@@ -48,6 +48,8 @@ export interface ServerConfig {
     wal: { sync: WalSyncMode; sync_period: number; checkpoint_duration: number; segment_size: number };
   };
   compactor: { compaction_interval: number };
+  /** Skald's own key: threads that extract metric queries' samples, apart from ingestion's. */
+  querier: { worker_threads: number };
   limits_config: LimitsConfig;
 }
 
@@ -75,6 +77,7 @@ const SCHEMA: Section = {
     wal: { sync: ['batch', 'interval'], sync_period: 'duration', checkpoint_duration: 'duration', segment_size: 'bytes' },
   },
   compactor: { compaction_interval: 'duration' },
+  querier: { worker_threads: 'int' },
   limits_config: {
     ingestion_rate_mb: 'float',
     ingestion_burst_size_mb: 'float',
@@ -116,6 +119,8 @@ export function defaultConfig(): ServerConfig {
       wal: { sync: 'interval', sync_period: 1000, checkpoint_duration: 5 * 60_000, segment_size: 64 * 1024 * 1024 },
     },
     compactor: { compaction_interval: 10 * 60_000 },
+    // A query's threads of its own: a heavy query must not hold up the decoding of pushes.
+    querier: { worker_threads: Math.min(4, availableParallelism()) },
     limits_config: {
       ingestion_rate_mb: 4,
       ingestion_burst_size_mb: 6,

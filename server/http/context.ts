@@ -11,7 +11,10 @@ export interface ServerContext {
   store: Store;
   distributor: Distributor;
   metrics: ServerMetrics;
+  /** Ingestion's threads: push decoding, block compression. */
   workers: WorkerPool;
+  /** Metric queries' threads: block decoding and sample extraction. */
+  queryWorkers: WorkerPool;
   /** False until the WAL has been replayed. */
   readiness: { ready: boolean };
 }

@@ -38,7 +38,7 @@ async function execute(ctx: ServerContext, request: FastifyRequest, expr: Expr, 
   try {
     return await runQuery(expr, params, {
       store: ctx.store,
-      workers: ctx.workers,
+      workers: ctx.queryWorkers,
       tenant: request.tenant,
       timeoutMs: limits.query_timeout,
       limits: { maxQuerySeries: limits.max_query_series },

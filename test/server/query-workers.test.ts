@@ -11,7 +11,7 @@ describe('metric queries extracted on worker threads', () => {
   let threaded: InProcessServer;
   let inline: InProcessServer;
   beforeAll(async () => {
-    const config = (workers: number) => ({ limits_config: { reject_old_samples: false }, ingester: { chunk_block_size: '2KB', worker_threads: workers } });
+    const config = (workers: number) => ({ limits_config: { reject_old_samples: false }, ingester: { chunk_block_size: '2KB' }, querier: { worker_threads: workers } });
     threaded = await startServer(config(2));
     inline = await startServer(config(0));
     const random = seededRandom(5);
