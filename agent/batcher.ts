@@ -1,0 +1,224 @@
+/**
+ * Groups entries into push batches the way Promtail's client does (L
+ * `clients/pkg/promtail/client/client.go`, `batch.go`):
+ * - a batch's size is the bytes of its lines plus structured metadata (names and values);
+ * - when the next entry would take the open batch over `batchSize`, the open batch is cut and
+ *   the entry starts a new one (an entry bigger than `batchSize` is a batch on its own);
+ * - a batch is cut once `batchWait` has passed since it was created (its first entry), checked
+ *   every batchWait/10 (at least every 10 ms).
+ *
+ * Unlike Promtail, each batch also carries, per tailed file, the end offset of the lines it
+ * holds, so the sender can commit those positions once the server acknowledged the batch. And
+ * memory is bounded explicitly: `pendingBytes` counts the open batch, cut batches waiting to
+ * be sent and batches in flight (until `release`); above `maxPendingBytes` the batcher is
+ * `full` and readers wait in `waitForRoom()`, leaving unread data on disk.
+ */
+import type { MetadataPairs, PushEntryInput, PushStreamInput } from '../proto/index.js';
+
+export interface AgentEntry {
+  /** Nanoseconds since the epoch. */
+  ts: bigint;
+  line: string;
+  metadata?: MetadataPairs;
+}
+
+export interface BatcherOptions {
+  /** Promtail `batchsize`, bytes (default 1 MiB). */
+  batchSize?: number;
+  /** Promtail `batchwait`, milliseconds (default 1000). */
+  batchWaitMs?: number;
+  /** Bound on pending bytes (open + queued + in flight); default 4 × batchSize. */
+  maxPendingBytes?: number;
+}
+
+/** Bytes an entry counts for: line plus structured metadata names and values (as Promtail). */
+export function entrySizeBytes(entry: AgentEntry): number {
+  let size = Buffer.byteLength(entry.line, 'utf8');
+  if (entry.metadata !== undefined) {
+    for (const [name, value] of entry.metadata) size += Buffer.byteLength(name, 'utf8') + Buffer.byteLength(value, 'utf8');
+  }
+  return size;
+}
+
+const NS_PER_SECOND = 1_000_000_000n;
+
+/** One batch: entries per stream label string, in arrival order, and the file offsets it covers. */
+export class Batch<K = string> {
+  readonly streams = new Map<string, AgentEntry[]>();
+  /** For each position key (a tailed file), the offset just past the last line in this batch. */
+  readonly positions = new Map<K, number>();
+  bytes = 0;
+  entryCount = 0;
+  /** performance.now() when the batch was created. */
+  readonly createdAt: number;
+
+  constructor(now: number) {
+    this.createdAt = now;
+  }
+
+  add(labels: string, entry: AgentEntry, size: number): void {
+    let entries = this.streams.get(labels);
+    if (entries === undefined) {
+      entries = [];
+      this.streams.set(labels, entries);
+    }
+    entries.push(entry);
+    this.bytes += size;
+    this.entryCount++;
+  }
+
+  advance(key: K, offset: number): void {
+    const previous = this.positions.get(key);
+    if (previous === undefined || offset > previous) this.positions.set(key, offset);
+  }
+
+  /** The push request's streams; `mapLabels` can rewrite each stream's label string (external labels). */
+  toPushStreams(mapLabels: (labels: string) => string = (labels) => labels): PushStreamInput[] {
+    const out = new Map<string, PushEntryInput[]>();
+    for (const [labels, entries] of this.streams) {
+      const mapped = mapLabels(labels);
+      let target = out.get(mapped);
+      if (target === undefined) {
+        target = [];
+        out.set(mapped, target);
+      }
+      for (const entry of entries) {
+        const seconds = entry.ts / NS_PER_SECOND;
+        let nanos = entry.ts % NS_PER_SECOND;
+        let whole = seconds;
+        if (nanos < 0n) {
+          nanos += NS_PER_SECOND;
+          whole -= 1n;
+        }
+        const input: PushEntryInput = { seconds: Number(whole), nanos: Number(nanos), line: entry.line };
+        if (entry.metadata !== undefined && entry.metadata.length > 0) input.metadata = entry.metadata;
+        target.push(input);
+      }
+    }
+    return [...out].map(([labels, entries]) => ({ labels, entries }));
+  }
+}
+
+export class Batcher<K = string> {
+  readonly batchSize: number;
+  readonly batchWaitMs: number;
+  readonly maxPendingBytes: number;
+  private open: Batch<K> | undefined;
+  private readonly ready: Batch<K>[] = [];
+  private pending = 0;
+  private closed = false;
+  private readonly timer: NodeJS.Timeout;
+  private readonly batchWaiters: Array<(batch: Batch<K> | undefined) => void> = [];
+  private roomWaiters: Array<() => void> = [];
+
+  constructor(options: BatcherOptions = {}) {
+    this.batchSize = options.batchSize ?? 1024 * 1024;
+    this.batchWaitMs = options.batchWaitMs ?? 1000;
+    this.maxPendingBytes = options.maxPendingBytes ?? 4 * this.batchSize;
+    if (!(this.batchSize > 0) || !(this.batchWaitMs > 0) || !(this.maxPendingBytes > 0)) {
+      throw new RangeError('batchSize, batchWaitMs and maxPendingBytes must be positive');
+    }
+    const checkEvery = Math.max(10, this.batchWaitMs / 10);
+    this.timer = setInterval(() => this.checkAge(), checkEvery);
+    this.timer.unref();
+  }
+
+  /** Bytes not yet released: open batch, queued batches and batches being sent. */
+  get pendingBytes(): number {
+    return this.pending;
+  }
+
+  /** Readers should stop reading (and `await waitForRoom()`) while this is true. */
+  get full(): boolean {
+    return this.pending >= this.maxPendingBytes;
+  }
+
+  /** Resolves once pending bytes are below the bound (immediately if they are). */
+  waitForRoom(): Promise<void> {
+    if (!this.full || this.closed) return Promise.resolve();
+    return new Promise((resolve) => this.roomWaiters.push(resolve));
+  }
+
+  /**
+   * Adds an entry; `position` records that the entry's file has been consumed up to `offset`
+   * (the end of this line). Never blocks: callers check `full`.
+   */
+  add(labels: string, entry: AgentEntry, position?: { key: K; offset: number }): void {
+    if (this.closed) throw new Error('Batcher is closed');
+    const size = entrySizeBytes(entry);
+    let batch = this.open;
+    if (batch !== undefined && batch.entryCount > 0 && batch.bytes + size > this.batchSize) {
+      this.cut();
+      batch = undefined;
+    }
+    if (batch === undefined) batch = this.open = new Batch<K>(performance.now());
+    batch.add(labels, entry, size);
+    this.pending += size;
+    if (position !== undefined) batch.advance(position.key, position.offset);
+  }
+
+  /**
+   * Records that a file was consumed up to `offset` without an entry (a line dropped by the
+   * pipeline, a partial line buffered elsewhere is not such a case). The position is committed
+   * with the batch it joins, so it is not acknowledged before earlier lines are.
+   */
+  advance(key: K, offset: number): void {
+    if (this.closed) throw new Error('Batcher is closed');
+    if (this.open === undefined) this.open = new Batch<K>(performance.now());
+    this.open.advance(key, offset);
+  }
+
+  /** Cuts the open batch now (shutdown, tests). */
+  flush(): void {
+    this.cut();
+  }
+
+  /** Next batch to send, oldest first; waits for one. Resolves undefined once closed and drained. */
+  next(): Promise<Batch<K> | undefined> {
+    const batch = this.ready.shift();
+    if (batch !== undefined) return Promise.resolve(batch);
+    if (this.closed) return Promise.resolve(undefined);
+    return new Promise((resolve) => this.batchWaiters.push(resolve));
+  }
+
+  /** Batches cut and not yet taken by `next()`. */
+  get queued(): number {
+    return this.ready.length;
+  }
+
+  /** The sender is done with a batch (acknowledged or dropped): its bytes no longer count. */
+  release(batch: Batch<K>): void {
+    this.pending -= batch.bytes;
+    if (this.pending < 0) this.pending = 0;
+    if (!this.full && this.roomWaiters.length > 0) {
+      const waiters = this.roomWaiters;
+      this.roomWaiters = [];
+      for (const wake of waiters) wake();
+    }
+  }
+
+  /** Cuts the open batch, stops the timer; `next()` drains the queue then yields undefined. */
+  close(): void {
+    if (this.closed) return;
+    this.cut();
+    this.closed = true;
+    clearInterval(this.timer);
+    for (const wake of this.batchWaiters.splice(0)) wake(undefined);
+    for (const wake of this.roomWaiters.splice(0)) wake();
+  }
+
+  private checkAge(): void {
+    const batch = this.open;
+    if (batch !== undefined && performance.now() - batch.createdAt >= this.batchWaitMs) this.cut();
+  }
+
+  private cut(): void {
+    const batch = this.open;
+    if (batch === undefined) return;
+    this.open = undefined;
+    if (batch.entryCount === 0 && batch.positions.size === 0) return;
+    const waiter = this.batchWaiters.shift();
+    if (waiter !== undefined) waiter(batch);
+    else this.ready.push(batch);
+  }
+}
