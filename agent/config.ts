@@ -6,7 +6,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { ParseError, RegexSyntaxError, compileRegex, parseSelector } from '../logql/index.js';
+import { ParseError, RegexSyntaxError, compileRegex } from '../logql/index.js';
+import { compileJmesPath } from './stages/json.js';
+import { parseMatchSelector } from './stages/match.js';
+import { checkLocation } from './stages/timelayout.js';
+import { StageConfigError } from './stages/types.js';
 import { parseDuration, parseSize } from './units.js';
 
 export class AgentConfigError extends Error {
@@ -287,6 +291,14 @@ const STAGE_READERS: { [K in StageName]: (value: unknown, path: string) => unkno
       ['expressions'],
     );
     if (Object.keys(stage.expressions).length === 0) fail(join(path, 'expressions'), 'is required');
+    for (const [name, expression] of Object.entries(stage.expressions)) {
+      try {
+        compileJmesPath(expression || name);
+      } catch (err) {
+        if (err instanceof StageConfigError) fail(join(join(path, 'expressions'), name), err.message);
+        throw err;
+      }
+    }
     return stage;
   },
   logfmt: (value, path) => {
@@ -322,7 +334,15 @@ const STAGE_READERS: { [K in StageName]: (value: unknown, path: string) => unkno
         source: (v, p) => str(v, p),
         format: (v, p) => str(v, p),
         fallback_formats: stringList,
-        location: (v, p) => str(v, p),
+        location: (v, p) => {
+          const name = str(v, p);
+          try {
+            checkLocation(name);
+          } catch {
+            fail(p, `unknown time zone ${show(name)} (expected an IANA name such as Europe/Berlin)`);
+          }
+          return name;
+        },
         action_on_failure: (v, p) => oneOf(v, ['fudge', 'skip'] as const, p),
       },
     ),
@@ -336,9 +356,9 @@ const STAGE_READERS: { [K in StageName]: (value: unknown, path: string) => unkno
         selector: (v, p) => {
           const selector = str(v, p);
           try {
-            parseSelector(selector);
+            parseMatchSelector(selector);
           } catch (err) {
-            if (err instanceof ParseError) fail(p, `invalid selector: ${err.message}`);
+            if (err instanceof ParseError || err instanceof RegexSyntaxError) fail(p, `invalid selector: ${err.message}`);
             throw err;
           }
           return selector;

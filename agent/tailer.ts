@@ -1,0 +1,509 @@
+/**
+ * Follows one live log path (`…/<container>/<n>.log`) by file identity, not by name.
+ *
+ * Bytes are read from an explicit offset in bounded chunks and split on `\n`; each complete line
+ * is handed on with the byte range it occupies in its physical file (`start`, and `end` just past
+ * the `\n`), so positions can be committed per file. An unterminated last line waits for more
+ * data. A line longer than `maxLineBytes` is cut: its first `maxLineBytes` bytes are delivered
+ * with `truncated: true` once its `\n` arrives, the rest is skipped (memory stays bounded).
+ *
+ * What it notices, on fs.watch events of the directory and on a poll timer (Promtail: 250 ms):
+ * - rotation: kubelet renames `N.log` to `N.log.<YYYYMMDD-hhmmss>` and the runtime reopens
+ *   `N.log`. The open descriptor keeps the renamed file (same inode), so it is read to its end,
+ *   finished (`onFileEnd`), and the new `N.log` is read from offset 0. Kubelet gzipping and
+ *   unlinking the renamed file later does not matter: the descriptor still reads its data.
+ * - truncation: the file at the same identity got shorter than the offset: restart at 0.
+ * - on `start`, a saved identity that does not match the file now at the path: if the saved file
+ *   is found as a rotated sibling `N.log.<ts>` in the same directory, it is finished from the
+ *   saved offset first; the file at the path is then read from 0.
+ */
+import { watch, type FSWatcher } from 'node:fs';
+import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { DEFAULT_HEAD_BYTES, matchesIdentity, readIdentity, type FileIdentity } from './positions.js';
+
+/** One physical file being read. `path` is where it was opened; a rotated file keeps it until finished. */
+export interface TailedFile {
+  /** Distinguishes files opened by this tailer (increasing). */
+  readonly seq: number;
+  readonly path: string;
+  /** Grows (longer head hash) while the file is shorter than the head size; see `onIdentity`. */
+  readonly identity: FileIdentity;
+  /** True once the path no longer names this file (rotated, replaced). */
+  readonly rotated: boolean;
+}
+
+export interface TailLine {
+  /** The line's bytes without the `\n` (at most `maxLineBytes`). */
+  readonly bytes: Buffer;
+  /** Offset of the line's first byte in its file. */
+  readonly start: number;
+  /** Offset just past the line's `\n` (or past its last byte for an unterminated final line of a finished file). */
+  readonly end: number;
+  /** The line was longer than `maxLineBytes`; the rest up to `end` was skipped. */
+  readonly truncated: boolean;
+}
+
+export interface TailerOptions {
+  path: string;
+  /** Resume point from the positions file; both omitted = read from the start. */
+  offset?: number;
+  identity?: FileIdentity;
+  /** Lines read, in order, per file. The returned promise is awaited before reading on (backpressure). */
+  onLines: (file: TailedFile, lines: TailLine[]) => void | Promise<void>;
+  /** A file starts being read at `offset` (0 for new files, the resume offset otherwise). */
+  onFileStart?: (file: TailedFile, offset: number) => void;
+  /** A file was read to its end and released (rotated away, or `finish()`); nothing more comes from it. */
+  onFileEnd?: (file: TailedFile, endOffset: number) => void;
+  /** The file shrank below the read offset: reading restarts at 0. */
+  onTruncated?: (file: TailedFile, previousOffset: number, size: number) => void;
+  /** The identity of `file` got a longer head hash. */
+  onIdentity?: (file: TailedFile) => void;
+  onWarning?: (message: string) => void;
+  /** Poll interval in ms (250). */
+  pollIntervalMs?: number;
+  /** Also react to fs.watch events on the directory (true). */
+  watch?: boolean;
+  /** Bytes read per read call (64 KiB). */
+  chunkBytes?: number;
+  /** Longest line delivered; longer lines are cut (256 KiB + 64 bytes of CRI prefix room). */
+  maxLineBytes?: number;
+  headBytes?: number;
+}
+
+export const DEFAULT_POLL_INTERVAL_MS = 250;
+export const DEFAULT_CHUNK_BYTES = 64 * 1024;
+export const DEFAULT_MAX_LINE_BYTES = 256 * 1024 + 1024;
+
+const ROTATED_SIBLING = /^\.\d{8}-\d{6}$/;
+
+class OpenFile implements TailedFile {
+  rotated = false;
+  /** Bytes of the current unterminated line kept so far (at most maxLineBytes). */
+  carry: Buffer[] = [];
+  carryBytes = 0;
+  /** Bytes of the current line beyond the bound, skipped. */
+  skipped = 0;
+  /** Offset of the first byte of the pending line (== offset when none pending). */
+  lineStart: number;
+
+  constructor(
+    readonly seq: number,
+    readonly path: string,
+    /** Where it was opened (a rotated sibling's own name for files found rotated). */
+    readonly source: string,
+    public identity: FileIdentity,
+    readonly handle: FileHandle,
+    public offset: number,
+  ) {
+    this.lineStart = offset;
+  }
+
+  resetTo(offset: number): void {
+    this.offset = offset;
+    this.lineStart = offset;
+    this.carry = [];
+    this.carryBytes = 0;
+    this.skipped = 0;
+  }
+}
+
+export class Tailer {
+  readonly path: string;
+  private readonly options: TailerOptions;
+  private readonly pollMs: number;
+  private readonly chunkBytes: number;
+  private readonly maxLineBytes: number;
+  private readonly headBytes: number;
+  private readonly warn: (message: string) => void;
+  /** Files to finish before `current` (rotated siblings found at start). */
+  private readonly backlog: OpenFile[] = [];
+  private current: OpenFile | undefined;
+  private seq = 0;
+  private paused = false;
+  private closed = false;
+  private finishing = false;
+  private started = false;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private timer: NodeJS.Timeout | undefined;
+  /** The file finished last: its rotated name (if found) and mtime, to find rotations skipped since. */
+  private lastFinished: { name: string | undefined; mtimeNs: bigint } | undefined;
+  /** Identities of files this tailer read (recent ones), never re-read as skipped rotations. */
+  private readonly finishedIds = new Set<string>();
+  private watcher: FSWatcher | undefined;
+
+  constructor(options: TailerOptions) {
+    this.options = options;
+    this.path = options.path;
+    this.pollMs = options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
+    this.chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
+    this.maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+    this.headBytes = options.headBytes ?? DEFAULT_HEAD_BYTES;
+    this.warn = options.onWarning ?? ((message) => process.stderr.write(`level=warn component=tailer msg=${JSON.stringify(message)}\n`));
+    if (this.maxLineBytes < 1 || this.chunkBytes < 1) throw new RangeError('maxLineBytes and chunkBytes must be positive');
+  }
+
+  /** Opens the file (resolving the saved position), then follows it. Resolves once the first file is open. */
+  async start(): Promise<void> {
+    if (this.started) throw new Error('tailer already started');
+    this.started = true;
+    await this.openInitial();
+    this.timer = setInterval(() => this.kick(), this.pollMs);
+    this.timer.unref();
+    if (this.options.watch ?? true) {
+      try {
+        this.watcher = watch(dirname(this.path), { persistent: false }, () => this.kick());
+        this.watcher.on('error', () => {
+          // The directory went away (pod deleted) or watching failed: the poll timer carries on.
+          this.watcher?.close();
+          this.watcher = undefined;
+        });
+      } catch (err) {
+        this.warn(`watching ${dirname(this.path)} failed, polling only: ${(err as Error).message}`);
+      }
+    }
+    this.kick();
+  }
+
+  /** Stops reading after the current chunk; offsets stay where they are. */
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.kick();
+  }
+
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  /** Files currently open (backlog and current), oldest first. */
+  files(): TailedFile[] {
+    return this.current === undefined ? [...this.backlog] : [...this.backlog, this.current];
+  }
+
+  /** Reads a pass now (as a watch event would); resolves when the pass ends. */
+  async poll(): Promise<void> {
+    this.kick();
+    while (this.running !== undefined) await this.running;
+  }
+
+  /**
+   * The target is gone (pod deleted): reads every open file to its end, delivers an unterminated
+   * last line, reports `onFileEnd`, and closes. Ignores `pause()`.
+   */
+  async finish(): Promise<void> {
+    if (this.closed) return;
+    this.finishing = true;
+    this.paused = false;
+    while (this.running !== undefined) await this.running;
+    for (const file of [...this.backlog, ...(this.current === undefined ? [] : [this.current])]) {
+      await this.readToEnd(file);
+      await this.endFile(file);
+    }
+    this.backlog.length = 0;
+    this.current = undefined;
+    await this.close();
+  }
+
+  /** Releases the descriptors and timers without reading further. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.watcher?.close();
+    this.watcher = undefined;
+    while (this.running !== undefined) await this.running.catch(() => undefined);
+    for (const file of this.backlog.splice(0)) await file.handle.close().catch(() => undefined);
+    await this.current?.handle.close().catch(() => undefined);
+    this.current = undefined;
+  }
+
+  private kick(): void {
+    if (this.closed || this.finishing || !this.started) return;
+    if (this.running !== undefined) {
+      this.again = true;
+      return;
+    }
+    this.running = this.pass()
+      .catch((err: unknown) => this.warn(`tailing ${this.path}: ${(err as Error).message}`))
+      .finally(() => {
+        this.running = undefined;
+        if (this.again && !this.paused && !this.closed && !this.finishing) {
+          this.again = false;
+          this.kick();
+        }
+      });
+  }
+
+  private async openInitial(): Promise<void> {
+    const saved = this.options.identity;
+    const offset = this.options.offset ?? 0;
+    const handle = await openIfExists(this.path);
+    if (saved === undefined) {
+      if (handle !== undefined) this.current = await this.adopt(this.path, handle, offset);
+      return;
+    }
+    if (handle !== undefined && (await matchesIdentity(handle, saved))) {
+      this.current = await this.adopt(this.path, handle, offset);
+      return;
+    }
+    // Another file (or none) at the path: the saved one may be a rotated sibling not yet gzipped.
+    const sibling = await this.findRotatedSibling(saved);
+    if (sibling !== undefined) {
+      const file = await this.adopt(sibling.path, sibling.handle, offset, this.path);
+      file.rotated = true;
+      this.backlog.push(file);
+    } else if (offset > 0) {
+      this.warn(`${this.path}: the file saved at offset ${offset} is gone (rotated and compressed?); reading the current file from its start`);
+    }
+    if (handle !== undefined) this.current = await this.adopt(this.path, handle, 0);
+  }
+
+  private async findRotatedSibling(saved: FileIdentity): Promise<{ path: string; handle: FileHandle } | undefined> {
+    const dir = dirname(this.path);
+    const base = basename(this.path);
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch {
+      return undefined;
+    }
+    for (const name of names.sort().reverse()) {
+      if (!name.startsWith(base) || !ROTATED_SIBLING.test(name.slice(base.length))) continue;
+      const path = join(dir, name);
+      const handle = await openIfExists(path);
+      if (handle === undefined) continue;
+      if (await matchesIdentity(handle, saved).catch(() => false)) return { path, handle };
+      await handle.close();
+    }
+    return undefined;
+  }
+
+  /** Wraps an open handle; a start offset beyond the size means the file was truncated meanwhile. */
+  private async adopt(path: string, handle: FileHandle, offset: number, reportPath = path): Promise<OpenFile> {
+    const identity = await readIdentity(handle, this.headBytes);
+    const size = (await handle.stat()).size;
+    let start = offset;
+    const file = new OpenFile(++this.seq, reportPath, path, identity, handle, offset);
+    if (size < offset) {
+      start = 0;
+      file.resetTo(0);
+      this.options.onTruncated?.(file, offset, size);
+    }
+    if (path !== reportPath) this.warn(`${reportPath}: finishing rotated file ${path} from offset ${start}`);
+    this.options.onFileStart?.(file, start);
+    return file;
+  }
+
+  /** One pass: read what is there, then check for rotation and truncation; repeat while things change. */
+  private async pass(): Promise<void> {
+    for (;;) {
+      if (this.paused || this.closed || this.finishing) return;
+      const head = this.backlog[0];
+      if (head !== undefined) {
+        if (!(await this.readToEnd(head))) return;
+        await this.noteFinished(head);
+        await this.queueUnread();
+        await this.endFile(head);
+        this.backlog.shift();
+        continue;
+      }
+      if (this.current === undefined) {
+        const handle = await openIfExists(this.path);
+        if (handle === undefined) return;
+        if (this.closed) {
+          await handle.close();
+          return;
+        }
+        this.current = await this.adopt(this.path, handle, 0);
+        // Rotations may have happened while the previous files were finished.
+        if (await this.queueUnread()) continue;
+      }
+      const file = this.current;
+      if (!(await this.readToEnd(file))) return;
+      const size = (await file.handle.stat()).size;
+      if (size < file.offset) {
+        const previous = file.offset;
+        file.resetTo(0);
+        this.options.onTruncated?.(file, previous, size);
+        continue;
+      }
+      const atPath = await statIfExists(this.path);
+      if (atPath === undefined) return; // renamed, not reopened yet; or deleted: wait (or finish())
+      const own = await file.handle.stat({ bigint: true });
+      if (atPath.ino === own.ino && atPath.dev === own.dev) return; // nothing changed
+      // The path names another file now. Everything written to the old one came before the new
+      // one existed, so reading the old one to its end now misses nothing.
+      file.rotated = true;
+      if (!(await this.readToEnd(file))) return;
+      await this.noteFinished(file);
+      await this.queueUnread();
+      await this.endFile(file);
+      this.current = undefined;
+    }
+  }
+
+  /**
+   * Records the file about to be finished (still open, so its inode is its own): its rotated
+   * name among the siblings, if it has one, and its identity.
+   */
+  private async noteFinished(file: OpenFile): Promise<void> {
+    const own = await file.handle.stat({ bigint: true });
+    const self = (await this.rotatedSiblings()).find((r) => r.ino === own.ino && r.dev === own.dev);
+    this.lastFinished = { name: self?.name, mtimeNs: own.mtimeNs };
+    this.remember(file.identity);
+  }
+
+  /**
+   * More than one rotation happened since the last look (never with kubelet's 10 s monitor
+   * interval, but cheap to cover): uncompressed siblings newer than the last finished file and
+   * not read yet are queued, oldest first, to be finished before the live file. Returns whether
+   * any were queued.
+   */
+  private async queueUnread(): Promise<boolean> {
+    const last = this.lastFinished;
+    if (last === undefined) return false;
+    const open = [...this.backlog, ...(this.current === undefined ? [] : [this.current])];
+    let queued = false;
+    for (const r of await this.rotatedSiblings()) {
+      if (last.name !== undefined ? r.name <= last.name : r.mtimeNs < last.mtimeNs) continue;
+      if (open.some((f) => f.identity.ino === String(r.ino) && f.identity.dev === String(r.dev))) continue;
+      const handle = await openIfExists(r.path);
+      if (handle === undefined) continue;
+      // Inodes are reused: a closed file read before is recognised by its identity with the head hash.
+      const identity = await readIdentity(handle, this.headBytes);
+      if (this.finishedIds.has(identityKey(identity)) || identity.ino !== String(r.ino)) {
+        await handle.close();
+        continue;
+      }
+      const file = await this.adopt(r.path, handle, 0, this.path);
+      file.rotated = true;
+      this.backlog.push(file);
+      queued = true;
+    }
+    // Oldest first (kubelet's suffix sorts by time); the head may be mid-read and stays first.
+    const rest = this.backlog.slice(1).sort((a, b) => (a.source < b.source ? -1 : a.source > b.source ? 1 : 0));
+    this.backlog.splice(1, rest.length, ...rest);
+    return queued;
+  }
+
+  private async rotatedSiblings(): Promise<{ name: string; path: string; ino: bigint; dev: bigint; mtimeNs: bigint }[]> {
+    const dir = dirname(this.path);
+    const base = basename(this.path);
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch {
+      return [];
+    }
+    const out: { name: string; path: string; ino: bigint; dev: bigint; mtimeNs: bigint }[] = [];
+    for (const name of names.sort()) {
+      if (!name.startsWith(base) || !ROTATED_SIBLING.test(name.slice(base.length))) continue;
+      const path = join(dir, name);
+      const st = await statIfExists(path);
+      if (st !== undefined) out.push({ name, path, ino: st.ino, dev: st.dev, mtimeNs: st.mtimeNs });
+    }
+    return out;
+  }
+
+  private remember(identity: FileIdentity): void {
+    this.finishedIds.add(identityKey(identity));
+    if (this.finishedIds.size > 64) this.finishedIds.delete(this.finishedIds.values().next().value!);
+  }
+
+  /** Reads until EOF. Returns false when paused or closed first. */
+  private async readToEnd(file: OpenFile): Promise<boolean> {
+    for (;;) {
+      if (this.closed || (this.paused && !this.finishing)) return false;
+      const buffer = Buffer.allocUnsafe(this.chunkBytes);
+      const { bytesRead } = await file.handle.read(buffer, 0, this.chunkBytes, file.offset);
+      if (bytesRead === 0) return true;
+      const lines = this.split(file, buffer.subarray(0, bytesRead));
+      if (file.identity.headLength < this.headBytes && file.offset > file.identity.headLength) {
+        file.identity = await readIdentity(file.handle, this.headBytes);
+        this.options.onIdentity?.(file);
+      }
+      if (lines.length > 0) await this.options.onLines(file, lines);
+    }
+  }
+
+  private split(file: OpenFile, chunk: Buffer): TailLine[] {
+    const lines: TailLine[] = [];
+    let from = 0;
+    const base = file.offset;
+    for (;;) {
+      const nl = chunk.indexOf(0x0a, from);
+      const pieceEnd = nl === -1 ? chunk.length : nl;
+      this.keep(file, chunk.subarray(from, pieceEnd));
+      if (nl === -1) break;
+      const end = base + nl + 1;
+      const bytes = file.carry.length === 1 ? file.carry[0]! : Buffer.concat(file.carry, file.carryBytes);
+      lines.push({ bytes, start: file.lineStart, end, truncated: file.skipped > 0 });
+      file.carry = [];
+      file.carryBytes = 0;
+      file.skipped = 0;
+      file.lineStart = end;
+      from = nl + 1;
+    }
+    file.offset = base + chunk.length;
+    return lines;
+  }
+
+  /** Appends part of the pending line, keeping at most maxLineBytes. */
+  private keep(file: OpenFile, piece: Buffer): void {
+    if (piece.length === 0) {
+      if (file.carry.length === 0) file.carry.push(piece);
+      return;
+    }
+    const room = this.maxLineBytes - file.carryBytes;
+    const kept = piece.length <= room ? piece : piece.subarray(0, room);
+    if (kept.length > 0) {
+      // Copy: the chunk buffer is only referenced by delivered lines, never reused, but a small
+      // kept tail should not pin a whole chunk.
+      file.carry.push(kept.length < piece.length || file.carry.length > 0 ? Buffer.from(kept) : kept);
+      file.carryBytes += kept.length;
+    }
+    file.skipped += piece.length - kept.length;
+  }
+
+  /** Delivers a pending unterminated line, reports the end and closes the descriptor. */
+  private async endFile(file: OpenFile): Promise<void> {
+    if (file.carryBytes > 0 || file.skipped > 0) {
+      const bytes = Buffer.concat(file.carry, file.carryBytes);
+      const line: TailLine = { bytes, start: file.lineStart, end: file.offset, truncated: file.skipped > 0 };
+      file.carry = [];
+      file.carryBytes = 0;
+      file.skipped = 0;
+      file.lineStart = file.offset;
+      await this.options.onLines(file, [line]);
+    }
+    this.options.onFileEnd?.(file, file.offset);
+    await file.handle.close().catch(() => undefined);
+  }
+}
+
+function identityKey(identity: FileIdentity): string {
+  return `${identity.dev}:${identity.ino}:${identity.headLength}:${identity.headSha1}`;
+}
+
+async function openIfExists(path: string): Promise<FileHandle | undefined> {
+  try {
+    return await open(path, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+async function statIfExists(path: string): Promise<{ ino: bigint; dev: bigint; mtimeNs: bigint } | undefined> {
+  try {
+    return await stat(path, { bigint: true });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
