@@ -22,6 +22,7 @@
  * `and`/`or`/`unless` match on the same signatures and keep samples unchanged.
  */
 import type { BinOpExpr, BinaryOp } from '../ast.js';
+import { compareAsNumber } from '../syntax/metric.js';
 import { QueryError } from './context.js';
 import {
   dropLabels,
@@ -61,17 +62,12 @@ function apply(op: BinaryOp, l: number, r: number): number {
     case '^':
       return goPow(l, r);
     case '==':
-      return l === r ? 1 : 0;
     case '!=':
-      return l !== r ? 1 : 0;
     case '>':
-      return l > r ? 1 : 0;
     case '>=':
-      return l >= r ? 1 : 0;
     case '<':
-      return l < r ? 1 : 0;
     case '<=':
-      return l <= r ? 1 : 0;
+      return compareAsNumber(op, l, r);
     default:
       throw new QueryError(`should never happen: unexpected operation: (${op})`);
   }

@@ -2,6 +2,7 @@
  * Per-query state the engine shares with its caller: the deadline and yield hook, limits, and the
  * counters behind `data.stats`.
  */
+import type { Labels } from '../pipeline/labels.js';
 
 export interface QueryLimits {
   /** `max_query_series`: a metric query may produce at most this many series (0 = unlimited). */
@@ -22,6 +23,29 @@ export interface QueryStats {
 
 export function emptyStats(): QueryStats {
   return { linesProcessed: 0, bytesProcessed: 0, structuredMetadataBytesProcessed: 0, postFilterLines: 0 };
+}
+
+function utf8Length(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) n += 1;
+    else if (c >= 0xd800 && c <= 0xdbff) {
+      n += 2; // surrogate pair: 4 bytes for 2 UTF-16 units
+      i++;
+    } else n += 2;
+  }
+  return n;
+}
+
+/** Counts one entry put through a pipeline: its line bytes and its metadata's UTF-8 bytes. */
+export function countEntry(stats: QueryStats, lineBytes: number, metadata: Labels): void {
+  stats.linesProcessed++;
+  let metadataBytes = 0;
+  for (let i = 0; i < metadata.length; i++) metadataBytes += utf8Length(metadata[i]!.name) + utf8Length(metadata[i]!.value);
+  stats.bytesProcessed += lineBytes + metadataBytes;
+  stats.structuredMetadataBytesProcessed += metadataBytes;
 }
 
 export interface QueryContext {

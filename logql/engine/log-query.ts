@@ -11,11 +11,11 @@
 import type { LogSelectorExpr } from '../ast.js';
 import { compilePipeline, type Pipeline } from '../pipeline/pipeline.js';
 import { labelsKey, type Labels } from '../pipeline/labels.js';
-import { CHECKPOINT_LINES, QueryError, type QueryContext } from './context.js';
+import { CHECKPOINT_LINES, QueryError, countEntry, type QueryContext } from './context.js';
 import { Heap } from './heap.js';
 import type { LogEntry, LogStream, StreamsResult } from './result.js';
 import type { BatchRef, Direction, EntryBatch, LogSource, SourceStream } from './source.js';
-import { SubstringHits, batchLineBytes } from './substring.js';
+import { SubstringHits, countSearchedBatch } from './substring.js';
 
 export interface LogQueryParams {
   /** Inclusive, nanoseconds. */
@@ -175,7 +175,7 @@ class BatchScanner {
     // Entries are visited newest-first going backward (oldest-first forward): once one cannot be
     // kept, none of the rest of the batch can either.
     if (this.needle !== undefined && batch.lineBounds !== undefined) {
-      this.countScanned(batch);
+      countSearchedBatch(this.ctx.stats, batch);
       const count = this.substring.find(batch, this.needle);
       const hits = this.substring.hits;
       for (let k = 0; k < count; k++) {
@@ -192,11 +192,7 @@ class BatchScanner {
       if (!this.kept.wouldKeepOffset(batch, i)) break;
       const line = batch.line(i);
       const metadata = batch.metadata(i);
-      let metadataBytes = 0;
-      for (let m = 0; m < metadata.length; m++) metadataBytes += metadata[m]!.name.length + metadata[m]!.value.length;
-      stats.linesProcessed++;
-      stats.bytesProcessed += line.length + metadataBytes;
-      stats.structuredMetadataBytesProcessed += metadataBytes;
+      countEntry(stats, line.length, metadata);
       this.processEntry(streamLabels, batch, i, line, metadata);
       if (++this.sinceCheckpoint >= CHECKPOINT_LINES) {
         this.sinceCheckpoint = 0;
@@ -220,11 +216,6 @@ class BatchScanner {
     }
   }
 
-  /** A buffer search reads every line of the batch: they all count as processed. */
-  private countScanned(batch: EntryBatch): void {
-    this.ctx.stats.linesProcessed += batch.to - batch.from;
-    this.ctx.stats.bytesProcessed += batchLineBytes(batch);
-  }
 
 }
 

@@ -37,9 +37,9 @@ import {
   type Labels,
 } from '../pipeline/labels.js';
 import { compilePipeline, type Pipeline } from '../pipeline/pipeline.js';
-import { QueryError, type QueryContext, type QueryStats } from './context.js';
+import { QueryError, countEntry, type QueryContext, type QueryStats } from './context.js';
 import { readRefs } from './read.js';
-import { SubstringHits, batchLineBytes } from './substring.js';
+import { SubstringHits, countSearchedBatch } from './substring.js';
 import { compareLabels, type SeriesRef } from './series.js';
 import type { BatchRef, EntryBatch, LogSource, SourceStream } from './source.js';
 
@@ -198,26 +198,6 @@ function converter(conv: UnwrapConversion | undefined): Converter {
         return sec + (ns - sec * 1e9) / 1e9;
       };
   }
-}
-
-function utf8Length(s: string): number {
-  let n = s.length;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) continue;
-    if (c < 0x800) n += 1;
-    else if (c >= 0xd800 && c <= 0xdbff) {
-      n += 2; // surrogate pair: 4 bytes for 2 UTF-16 units
-      i++;
-    } else n += 2;
-  }
-  return n;
-}
-
-function metadataBytes(md: Labels): number {
-  let n = 0;
-  for (let i = 0; i < md.length; i++) n += utf8Length(md[i]!.name) + utf8Length(md[i]!.value);
-  return n;
 }
 
 /** Builds the grouped label set of a sample (see the file comment). */
@@ -421,23 +401,13 @@ export class SampleExtractor {
     let count = batch.to - batch.from;
     if (searched) {
       count = this.substring.find(batch, needle);
-      stats.linesProcessed += batch.to - batch.from;
-      stats.bytesProcessed += batchLineBytes(batch);
+      countSearchedBatch(stats, batch);
     }
     for (let k = 0; k < count; k++) {
       const i = searched ? this.substring.hits[k]! : batch.from + k;
       const line = batch.line(i);
       const md = batch.metadata(i);
-      if (!searched) {
-        stats.linesProcessed++;
-        if (md.length > 0) {
-          const mb = metadataBytes(md);
-          stats.bytesProcessed += line.length + mb;
-          stats.structuredMetadataBytesProcessed += mb;
-        } else {
-          stats.bytesProcessed += line.length;
-        }
-      }
+      if (!searched) countEntry(stats, line.length, md);
         const t = delta + offsets[i]!;
 
         if (noopSeries !== null && md.length === 0) {

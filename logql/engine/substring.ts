@@ -1,4 +1,5 @@
 /** Finding the entries of a batch whose line contains a substring, with one search of its buffer. */
+import type { QueryStats } from './context.js';
 import type { EntryBatch } from './source.js';
 
 export class SubstringHits {
@@ -40,10 +41,11 @@ export class SubstringHits {
   }
 }
 
-/** Lines and line bytes of a whole batch: what a buffer search has read. */
-export function batchLineBytes(batch: EntryBatch): number {
+/** A buffer search reads every line of the batch: they all count as processed (lines, line bytes). */
+export function countSearchedBatch(stats: QueryStats, batch: EntryBatch): void {
   const { lineStart, lineEnd } = batch.lineBounds!;
   let bytes = 0;
   for (let i = batch.from; i < batch.to; i++) bytes += lineEnd[i]! - lineStart[i]!;
-  return bytes;
+  stats.linesProcessed += batch.to - batch.from;
+  stats.bytesProcessed += bytes;
 }

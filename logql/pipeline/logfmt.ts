@@ -51,6 +51,21 @@ class Decoder {
     return this.fail(msg, at, p);
   }
 
+  /**
+   * Moves to the next well-formed pair, skipping malformed ones. False at the end of the line, or
+   * with `strict` at the first syntax error, which then sets `__error__`/`__error_details__`.
+   */
+  nextPair(lbs: LabelsBuilder, strict: boolean): boolean {
+    while (!this.eol()) {
+      if (this.next()) return true;
+      if (this.errMsg !== '' && strict) {
+        lbs.setError(LOGFMT_PARSER_ERR, syntaxError(this));
+        return false;
+      }
+    }
+    return false;
+  }
+
   /** Decodes the next pair into key/value. False at the end of the line or on a syntax error. */
   next(): boolean {
     const s = this.s;
@@ -158,14 +173,7 @@ export class LogfmtParser implements Stage {
     }
     const dec = this.dec;
     dec.reset(lbs.lineText(line));
-    while (!dec.eol()) {
-      if (!dec.next()) {
-        if (dec.errMsg !== '' && this.strict) {
-          lbs.setError(LOGFMT_PARSER_ERR, syntaxError(dec));
-          break;
-        }
-        continue;
-      }
+    while (dec.nextPair(lbs, this.strict)) {
       const name = this.keys.get(dec.key);
       if (name === '' || (required !== undefined && !required.has(name))) continue;
       const value = replaceRuneError(dec.value);
@@ -345,14 +353,7 @@ export class LogfmtExpressionParser implements Stage {
     }
     const dec = this.dec;
     dec.reset(lbs.lineText(line));
-    while (!dec.eol()) {
-      if (!dec.next()) {
-        if (dec.errMsg !== '' && this.strict) {
-          lbs.setError(LOGFMT_PARSER_ERR, syntaxError(dec));
-          break;
-        }
-        continue;
-      }
+    while (dec.nextPair(lbs, this.strict)) {
       const targets = this.byKey.get(this.keys.get(dec.key));
       if (targets === undefined) continue;
       const value = dec.value.includes('\uFFFD') ? '' : dec.value;

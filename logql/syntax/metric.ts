@@ -9,6 +9,7 @@
 import P from 'parsimmon';
 import type {
   BinaryOp,
+  ComparisonOp,
   Expr,
   Grouping,
   LogRangeExpr,
@@ -328,6 +329,21 @@ function foldLiterals(op: BinaryOp, l: number, r: number): number {
       return l ** r;
     // Comparisons between literals always yield 1 or 0, as if `bool` were given.
     case '==':
+    case '!=':
+    case '>':
+    case '>=':
+    case '<':
+    case '<=':
+      return compareAsNumber(op, l, r);
+    default:
+      throw new Error(`cannot fold ${op}`);
+  }
+}
+
+/** A comparison as LogQL's `bool` gives it: 1 when it holds, else 0. */
+export function compareAsNumber(op: ComparisonOp, l: number, r: number): number {
+  switch (op) {
+    case '==':
       return l === r ? 1 : 0;
     case '!=':
       return l !== r ? 1 : 0;
@@ -339,8 +355,6 @@ function foldLiterals(op: BinaryOp, l: number, r: number): number {
       return l < r ? 1 : 0;
     case '<=':
       return l <= r ? 1 : 0;
-    default:
-      throw new Error(`cannot fold ${op}`);
   }
 }
 
