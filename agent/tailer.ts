@@ -307,7 +307,7 @@ export class Tailer {
       if (head !== undefined) {
         if (!(await this.readToEnd(head))) return;
         await this.noteFinished(head);
-        await this.queueUnread();
+        await this.queueUnread(this.current);
         await this.endFile(head);
         this.backlog.shift();
         continue;
@@ -321,7 +321,7 @@ export class Tailer {
         }
         this.current = await this.adopt(this.path, handle, 0);
         // Rotations may have happened while the previous files were finished.
-        if (await this.queueUnread()) continue;
+        if (await this.queueUnread(this.current)) continue;
       }
       const file = this.current;
       if (!(await this.readToEnd(file))) return;
@@ -341,7 +341,7 @@ export class Tailer {
       file.rotated = true;
       if (!(await this.readToEnd(file))) return;
       await this.noteFinished(file);
-      await this.queueUnread();
+      await this.queueUnread(undefined);
       await this.endFile(file);
       this.current = undefined;
     }
@@ -361,16 +361,26 @@ export class Tailer {
   /**
    * More than one rotation happened since the last look (never with kubelet's 10 s monitor
    * interval, but cheap to cover): uncompressed siblings newer than the last finished file and
-   * not read yet are queued, oldest first, to be finished before the live file. Returns whether
-   * any were queued.
+   * not read yet are queued, oldest first, to be finished before `before` (the current file, when
+   * there is one). Siblings rotated after `before` itself are left for when `before` is finished:
+   * queueing them now would read them ahead of it. Returns whether any were queued.
    */
-  private async queueUnread(): Promise<boolean> {
+  private async queueUnread(before: OpenFile | undefined): Promise<boolean> {
     const last = this.lastFinished;
     if (last === undefined) return false;
     const open = [...this.backlog, ...(this.current === undefined ? [] : [this.current])];
+    const siblings = await this.rotatedSiblings();
+    let bound: { name: string | undefined; mtimeNs: bigint } | undefined;
+    if (before !== undefined) {
+      const own = await before.handle.stat({ bigint: true });
+      // Not found by name: `before` is still at the live path (every sibling is older), or was
+      // rotated and compressed already; its final mtime then separates older from newer.
+      bound = { name: siblings.find((r) => r.ino === own.ino && r.dev === own.dev)?.name, mtimeNs: own.mtimeNs };
+    }
     let queued = false;
-    for (const r of await this.rotatedSiblings()) {
+    for (const r of siblings) {
       if (last.name !== undefined ? r.name <= last.name : r.mtimeNs < last.mtimeNs) continue;
+      if (bound !== undefined && (bound.name !== undefined ? r.name >= bound.name : r.mtimeNs > bound.mtimeNs)) continue;
       if (open.some((f) => f.identity.ino === String(r.ino) && f.identity.dev === String(r.dev))) continue;
       const handle = await openIfExists(r.path);
       if (handle === undefined) continue;

@@ -166,6 +166,45 @@ describe('Tailer', () => {
     expect(got.map((g) => g.text)).toEqual(['first', 'first-tail', 'second', 'third']);
   });
 
+  it('reads a file rotated while it was being opened before the files rotated after it', async () => {
+    // The interleaving a loaded machine produced in CI: the live file is opened while an older
+    // rotated file is still unread, and by the time the siblings are listed the live file has been
+    // rotated away too, followed by another. Callbacks run the rotations at exactly those points.
+    const dir = tempDir();
+    const path = join(dir, '0.log');
+    writeFileSync(path, 'a\n');
+    const rotate = (next: string) => {
+      renameSync(path, rotatedName(path));
+      writeFileSync(path, next);
+    };
+    let endedOnce = false;
+    let startedC = false;
+    const { tailer, got } = follow(path, {
+      pollIntervalMs: 60_000,
+      watch: false,
+      onFileEnd: () => {
+        if (endedOnce) return;
+        endedOnce = true;
+        rotate('c\n'); // b is rotated after the look for unread siblings, before the path is reopened
+      },
+      onFileStart: (file) => {
+        if (startedC || file.path !== path || file.rotated) return;
+        if (readFileSync(path, 'utf8') !== 'c\n') return;
+        startedC = true;
+        rotate('d\n'); // c, just opened, is rotated away...
+        rotate('e\n'); // ...and so is d, which must still come after c
+      },
+    });
+    await tailer.start();
+    await tailer.poll();
+    expect(got.map((g) => g.text)).toEqual(['a']);
+    rotate('b\n');
+    await tailer.poll();
+    await tailer.poll();
+    expect(startedC).toBe(true);
+    expect(got.map((g) => g.text)).toEqual(['a', 'b', 'c', 'd', 'e']);
+  });
+
   it('finishes a file rotated away while the previous ones were being finished', async () => {
     const dir = tempDir();
     const path = join(dir, '0.log');
