@@ -54,9 +54,12 @@ const MAX_ERROR_MESSAGE_BYTES = 1024;
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type AgentLogger = (level: LogLevel, message: string, fields: Readonly<Record<string, string | number>>) => void;
 
+/** logfmt lines on stderr; `fields.component` names the part of the agent (default `client`). */
 export const stderrLogger: AgentLogger = (level, message, fields) => {
-  let line = `level=${level} component=client msg=${JSON.stringify(message)}`;
-  for (const [key, value] of Object.entries(fields)) line += ` ${key}=${typeof value === 'number' ? value : JSON.stringify(value)}`;
+  let line = `level=${level} component=${fields['component'] ?? 'client'} msg=${JSON.stringify(message)}`;
+  for (const [key, value] of Object.entries(fields)) {
+    if (key !== 'component') line += ` ${key}=${typeof value === 'number' ? value : JSON.stringify(value)}`;
+  }
   process.stderr.write(`${line}\n`);
 };
 

@@ -28,4 +28,23 @@ program
     }
   });
 
+program
+  .command('agent')
+  .description('run the log shipping agent (tails /var/log/pods, pushes to Skald or Loki)')
+  .requiredOption('--config <file>', 'YAML configuration file (Promtail key names)')
+  .action(async (options: { config: string }) => {
+    const { runAgent } = await import('../agent/main.js');
+    const { AgentConfigError } = await import('../agent/config.js');
+    try {
+      await runAgent(options);
+      process.exit(0);
+    } catch (err) {
+      if (err instanceof AgentConfigError) {
+        process.stderr.write(`skald agent: invalid configuration: ${err.message}\n`);
+        process.exit(1);
+      }
+      throw err;
+    }
+  });
+
 await program.parseAsync(process.argv);

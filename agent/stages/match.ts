@@ -18,6 +18,7 @@ export interface NestedPipeline {
   flush(nowMs: number, all: boolean): StageEntry[];
   pending(): number;
   nextDeadline(): number | undefined;
+  oldestHeldStart(): number | undefined;
 }
 
 /** Parses a match selector: stream matchers plus optional line filters. Throws ParseError. */
@@ -79,5 +80,9 @@ export class MatchStage implements Stage {
 
   nextDeadline(): number | undefined {
     return this.nested?.nextDeadline();
+  }
+
+  oldestHeldStart(): number | undefined {
+    return this.nested?.oldestHeldStart();
   }
 }

@@ -87,6 +87,15 @@ export class MultilineStage implements Stage {
     }
     return due;
   }
+
+  oldestHeldStart(): number | undefined {
+    let oldest: number | undefined;
+    for (const block of this.blocks.values()) {
+      const start = block.lines > 0 ? block.start?.start : undefined;
+      if (start !== undefined && (oldest === undefined || start < oldest)) oldest = start;
+    }
+    return oldest;
+  }
 }
 
 function release(block: Block): StageEntry | null {

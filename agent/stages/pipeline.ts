@@ -39,6 +39,8 @@ export interface CompiledPipeline {
   pending(): number;
   /** When `flush` should next be called (ms since the epoch), undefined when nothing is held. */
   nextDeadline(): number | undefined;
+  /** The smallest `start` of the entries held by multiline stages, undefined when none is held. */
+  oldestHeldStart(): number | undefined;
   /** Entries dropped so far, by reason (`drop_counter_reason`, `json_malformed`). */
   readonly dropped: ReadonlyMap<string, number>;
 }
@@ -107,6 +109,15 @@ class StageList {
     }
     return due;
   }
+
+  oldestHeldStart(): number | undefined {
+    let oldest: number | undefined;
+    for (const stage of this.stages) {
+      const start = stage.oldestHeldStart?.();
+      if (start !== undefined && (oldest === undefined || start < oldest)) oldest = start;
+    }
+    return oldest;
+  }
 }
 
 /** Every extracted name some stage reads (sources, label sources), nested stages included. */
@@ -170,6 +181,7 @@ export function compileStages(stages: readonly PipelineStage[], options: Compile
     flush: (nowMs, all = false) => list.flush(nowMs, all),
     pending: () => list.pending(),
     nextDeadline: () => list.nextDeadline(),
+    oldestHeldStart: () => list.oldestHeldStart(),
     dropped,
   };
 }

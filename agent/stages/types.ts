@@ -22,6 +22,12 @@ export interface StageEntry {
    * and time. The `cri` and `docker` stages apply it; undefined for lines no joiner parsed.
    */
   stream?: 'stdout' | 'stderr';
+  /**
+   * Where the entry's first raw line starts in its source (the agent's per-target byte offset).
+   * Stages never change it; a block released by `multiline` keeps its first line's. The agent
+   * commits positions only below the oldest entry a stage still holds.
+   */
+  start?: number;
 }
 
 /** A compiled stage. `process` returns the entry that continues down the pipeline, or null. */
@@ -36,6 +42,8 @@ export interface Stage {
   pending?(): number;
   /** When `flush` will next release something (ms), undefined when nothing is held. */
   nextDeadline?(): number | undefined;
+  /** The smallest `start` of the entries held, undefined when none is held (or none has a start). */
+  oldestHeldStart?(): number | undefined;
 }
 
 /** Counts entries dropped by a stage, by the stage's `drop_counter_reason`. */
