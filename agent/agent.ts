@@ -122,16 +122,22 @@ export class Agent implements TargetSink {
     this.stopping = true;
     if (this.ticker !== undefined) clearInterval(this.ticker);
     await this.discovery?.close();
-    await Promise.all([...this.readers.values()].map((reader) => reader.close()));
-    await Promise.all(this.shippers.map((shipper) => shipper.stop(graceMs)));
+    // Both at once: a reader waiting for room in a full batcher is woken by the batcher's close.
+    const readersClosed = Promise.all([...this.readers.values()].map((reader) => reader.close()));
+    const shippersStopped = Promise.all(this.shippers.map((shipper) => shipper.stop(graceMs)));
+    await readersClosed;
+    await shippersStopped;
     await this.positions?.close();
   }
 
+  /** While stopping, what readers still hand on is not shipped, and its position not committed: it is read again at the next start. */
   ship(_target: TargetReader, labels: string, entry: AgentEntry): void {
+    if (this.stopping) return;
     for (const shipper of this.shippers) shipper.batcher.add(labels, entry);
   }
 
   advance(target: TargetReader, offset: number): void {
+    if (this.stopping) return;
     for (const shipper of this.shippers) shipper.batcher.advance(target, offset);
   }
 
