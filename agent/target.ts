@@ -91,8 +91,10 @@ export class TargetReader {
   /** The configured pipeline parses CRI/docker (or is the default); otherwise lines go as they are, as in Promtail. */
   private readonly parsesContainerFormat: boolean;
   private readonly joinLimits: Partial<JoinLimits>;
-  private readonly targetLabels: ReadonlyArray<readonly [string, string]>;
+  private readonly targetLabels: readonly LabelPair[];
   private readonly labelStrings = new Map<string, string>();
+  /** The label strings of the default pipeline: the target's labels plus `stream`, or without it for raw lines. */
+  private readonly fixedLabels: { stdout: string; stderr: string; raw: string };
   private format: LogFormat | undefined;
   private joiner: LineJoiner | undefined;
   /** Records from the joiner, and raw lines (`raw`: shipped as read, without a parsed stream). */
@@ -120,8 +122,10 @@ export class TargetReader {
     this.defaultPipeline = configured.length === 0;
     this.parsesContainerFormat = this.defaultPipeline || joinStage !== undefined;
     this.joinLimits = joinLimitsOf(joinStage === undefined ? undefined : 'cri' in joinStage ? joinStage.cri : 'docker' in joinStage ? joinStage.docker : undefined);
-    this.pipeline = compileStages(this.defaultPipeline ? [{ cri: defaultJoinStage() }] : configured, { onDrop: options.onDrop });
+    this.pipeline = compileStages(configured, { onDrop: options.onDrop });
     this.targetLabels = Object.entries(options.target.labels).filter((pair): pair is [string, string] => pair[1] !== undefined);
+    const withStream = (stream: string): string => formatLabelString([...this.targetLabels, ['stream', stream]]);
+    this.fixedLabels = { stdout: withStream('stdout'), stderr: withStream('stderr'), raw: formatLabelString([...this.targetLabels]) };
     this.acked = new Array<number>(Math.max(1, options.clients)).fill(-Infinity);
     const saved = this.positions.get(this.path);
     this.position = saved;
@@ -268,6 +272,15 @@ export class TargetReader {
   private process(now: number): void {
     const records = this.records;
     if (records.length === 0) return;
+    if (this.defaultPipeline) {
+      // The default pipeline only labels `stream`: skip building stage entries (the hot path).
+      for (const record of records) {
+        const labels = record.raw === true ? this.fixedLabels.raw : record.stream === 'stdout' ? this.fixedLabels.stdout : this.fixedLabels.stderr;
+        this.sink.ship(this, labels, { ts: record.timestamp, line: record.line });
+      }
+      records.length = 0;
+      return;
+    }
     for (const record of records) {
       const entry = makeEntry(new Map(this.targetLabels), record.line, record.timestamp, record.raw === true ? undefined : record.stream);
       entry.start = record.start;
@@ -285,7 +298,7 @@ export class TargetReader {
   }
 
   private labelString(entry: StageEntry): string {
-    const key = this.defaultPipeline ? (entry.labels.get('stream') ?? '') : labelsKey(entry.labels);
+    const key = labelsKey(entry.labels);
     let text = this.labelStrings.get(key);
     if (text === undefined) {
       text = formatLabelString(visibleLabels(entry.labels));
@@ -315,10 +328,6 @@ export class TargetReader {
       if (track.end > this.cursor) this.cursor = track.end;
     }
   }
-}
-
-function defaultJoinStage(): JoinStageConfig {
-  return { max_partial_lines: 100, max_partial_line_size: 0, max_partial_line_size_truncate: false, max_wait_time: 5000 };
 }
 
 function joinLimitsOf(config: JoinStageConfig | undefined): Partial<JoinLimits> {
