@@ -228,7 +228,12 @@ export class TargetReader {
       const first = lines[0]!.start;
       track = { file, base: this.cursor - first, first, end: undefined };
       this.tracks.push(track);
-      if (this.tracks.length === 1) this.position = this.positions.track(this.path, file.identity, first);
+      if (this.tracks.length === 1) {
+        let position = this.positions.track(this.path, file.identity, first);
+        // Saved further than where reading starts: the file was truncated and rewritten with the same first bytes.
+        if (position.acked > first) position = this.positions.replace(this.path, file.identity, first);
+        this.position = position;
+      }
       this.detect(lines[0]!);
     }
     const now = Date.now();

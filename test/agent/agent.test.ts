@@ -278,6 +278,59 @@ describe('agent', () => {
     expect(saved?.acked ?? 0).toBe(0);
   });
 
+  it('ships lines of neither format as they are, stamped with the read time, without a stream label', async () => {
+    const s = await server();
+    const { podsDir, path } = containerLog();
+    writeFileSync(path, 'plain text one\nplain text two\n');
+    const before = nowNs();
+    const a = await agent(podsDir, s.url);
+    const got = await until(() => entries(s).length === 2 && entries(s), 'two raw lines');
+    expect(got.map((e) => e.line)).toEqual(['plain text one', 'plain text two']);
+    expect(got[0]!.labels).not.toContain('stream=');
+    expect(got[0]!.ts >= before && got[0]!.ts <= nowNs()).toBe(true);
+    expect(metric(await a.metrics(), 'skald_agent_malformed_lines_total')).toBe(0);
+  });
+
+  it('with two clients, commits a position only once both acknowledged it', async () => {
+    const s = await server();
+    let failures = 6;
+    let received = 0;
+    const flaky: Server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        if (failures-- > 0) {
+          res.writeHead(503).end('not yet');
+          return;
+        }
+        received++;
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => flaky.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => flaky.close(() => resolve())));
+    const { podsDir, path } = containerLog();
+    writeFileSync(path, `${criTime(nowNs(-1000))} stdout F both\n`);
+    const positionsFile = join(tempDir(), 'positions.yaml');
+    const config = agentConfigFromObject({
+      positions: { filename: positionsFile, sync_period: '50ms' },
+      pods_dir: podsDir,
+      clients: [
+        { url: `${s.url}/loki/api/v1/push`, batchwait: '20ms' },
+        { url: `http://127.0.0.1:${(flaky.address() as AddressInfo).port}/loki/api/v1/push`, batchwait: '20ms', backoff_config: { min_period: '100ms', max_period: '100ms', max_retries: 0 } },
+      ],
+    });
+    const a = new Agent({ config, pollIntervalMs: 20, rescanIntervalMs: 200, logger: () => undefined });
+    await a.start();
+    cleanups.push(() => a.stop(500));
+    await until(() => entries(s).length === 1, 'the first client');
+    await sleep(250); // the second client is still being refused; several syncs pass
+    const early = parsePositions(readFileSync(positionsFile, 'utf8')).get(path);
+    expect(received).toBe(0);
+    expect(early?.acked ?? 0).toBe(0);
+    await until(() => received === 1, 'the second client', 5000);
+    await until(() => parsePositions(readFileSync(positionsFile, 'utf8')).get(path)?.acked === readFileSync(path).length, 'the commit');
+  });
+
   it('answers /ready once started and serves /metrics', async () => {
     const s = await server();
     const { podsDir } = containerLog();
