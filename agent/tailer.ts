@@ -12,6 +12,9 @@
  *   `N.log`. The open descriptor keeps the renamed file (same inode), so it is read to its end,
  *   finished (`onFileEnd`), and the new `N.log` is read from offset 0. Kubelet gzipping and
  *   unlinking the renamed file later does not matter: the descriptor still reads its data.
+ * - compressed rotations: a rotated file kubelet compressed before the tailer opened it (reading
+ *   was paused while the server was away, or the agent was down) is read through gunzip — at
+ *   `start` found by the hash of its first bytes, between looks placed by its `<ts>` name.
  * - truncation: the file at the same identity got shorter than the offset: restart at 0.
  * - on `start`, a saved identity that does not match the file now at the path: if the saved file
  *   is found as a rotated sibling `N.log.<ts>` in the same directory, it is finished from the
@@ -20,6 +23,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { GzipReader, gzipHead } from './gzip-reader.js';
 import { DEFAULT_HEAD_BYTES, matchesIdentity, readIdentity, type FileIdentity } from './positions.js';
 
 /** One physical file being read. `path` is where it was opened; a rotated file keeps it until finished. */
@@ -76,9 +80,12 @@ export const DEFAULT_CHUNK_BYTES = 64 * 1024;
 export const DEFAULT_MAX_LINE_BYTES = 256 * 1024 + 1024;
 
 const ROTATED_SIBLING = /^\.\d{8}-\d{6}$/;
+const COMPRESSED_SIBLING = /^\.\d{8}-\d{6}\.gz$/;
 
 class OpenFile implements TailedFile {
   rotated = false;
+  /** Reading it has begun (a backlog file then keeps its place). */
+  reading = false;
   /** Bytes of the current unterminated line kept so far (at most maxLineBytes). */
   carry: Buffer[] = [];
   carryBytes = 0;
@@ -95,8 +102,20 @@ class OpenFile implements TailedFile {
     public identity: FileIdentity,
     readonly handle: FileHandle,
     public offset: number,
+    /** Set for a rotated file kubelet had compressed before it was read: its decompressed stream. */
+    readonly gzip?: GzipReader,
   ) {
     this.lineStart = offset;
+  }
+
+  /** The rotated name of a compressed file without `.gz` (kubelet's `N.log.<ts>`), else undefined. */
+  get compressedName(): string | undefined {
+    return this.gzip === undefined ? undefined : basename(this.source).slice(0, -3);
+  }
+
+  async release(): Promise<void> {
+    this.gzip?.close();
+    await this.handle.close().catch(() => undefined);
   }
 
   resetTo(offset: number): void {
@@ -131,6 +150,8 @@ export class Tailer {
   private lastFinished: { name: string | undefined; mtimeNs: bigint } | undefined;
   /** Identities of files this tailer read (recent ones), never re-read as skipped rotations. */
   private readonly finishedIds = new Set<string>();
+  /** Their head hashes: a compressed copy of a file read before has another inode but the same head. */
+  private readonly finishedHeads = new Set<string>();
   private watcher: FSWatcher | undefined;
 
   constructor(options: TailerOptions) {
@@ -217,8 +238,8 @@ export class Tailer {
     this.watcher?.close();
     this.watcher = undefined;
     while (this.running !== undefined) await this.running.catch(() => undefined);
-    for (const file of this.backlog.splice(0)) await file.handle.close().catch(() => undefined);
-    await this.current?.handle.close().catch(() => undefined);
+    for (const file of this.backlog.splice(0)) await file.release();
+    await this.current?.release();
     this.current = undefined;
   }
 
@@ -253,10 +274,14 @@ export class Tailer {
     }
     // Another file (or none) at the path: the saved one may be a rotated sibling not yet gzipped.
     const sibling = await this.findRotatedSibling(saved);
+    const compressed = sibling === undefined ? await this.findCompressedSibling(saved) : undefined;
     if (sibling !== undefined) {
       const file = await this.adopt(sibling.path, sibling.handle, offset, this.path);
       file.rotated = true;
       this.backlog.push(file);
+    } else if (compressed !== undefined) {
+      const file = await this.adoptCompressed(compressed, offset);
+      if (file !== undefined) this.backlog.push(file);
     } else if (offset > 0) {
       this.warn(`${this.path}: the file saved at offset ${offset} is gone (rotated and compressed?); reading the current file from its start`);
     }
@@ -296,6 +321,34 @@ export class Tailer {
     }
     if (path !== reportPath) this.warn(`${reportPath}: finishing rotated file ${path} from offset ${start}`);
     this.options.onFileStart?.(file, start);
+    return file;
+  }
+
+  /** The saved file, compressed by kubelet since (`N.log.<ts>.gz`), found by the hash of its first bytes. */
+  private async findCompressedSibling(saved: FileIdentity): Promise<string | undefined> {
+    for (const c of (await this.compressedSiblings()).reverse()) {
+      const head = await gzipHead(c.path, saved.headLength);
+      if (head !== undefined && head.headLength === saved.headLength && head.headSha1 === saved.headSha1) return c.path;
+    }
+    return undefined;
+  }
+
+  /** Opens a compressed rotated file to be finished from `offset` (reported under the live path). */
+  private async adoptCompressed(path: string, offset: number): Promise<OpenFile | undefined> {
+    const handle = await openIfExists(path);
+    if (handle === undefined) return undefined;
+    const head = await gzipHead(path, this.headBytes);
+    const st = await handle.stat({ bigint: true });
+    if (head === undefined) {
+      await handle.close();
+      this.warn(`${this.path}: cannot decompress rotated file ${path}; its unread lines are lost`);
+      return undefined;
+    }
+    const identity: FileIdentity = { dev: String(st.dev), ino: String(st.ino), ...head };
+    const file = new OpenFile(++this.seq, this.path, path, identity, handle, offset, new GzipReader(path));
+    file.rotated = true;
+    this.warn(`${this.path}: finishing rotated file ${path} (compressed) from offset ${offset}`);
+    this.options.onFileStart?.(file, offset);
     return file;
   }
 
@@ -353,9 +406,26 @@ export class Tailer {
    */
   private async noteFinished(file: OpenFile): Promise<void> {
     const own = await file.handle.stat({ bigint: true });
-    const self = (await this.rotatedSiblings()).find((r) => r.ino === own.ino && r.dev === own.dev);
-    this.lastFinished = { name: self?.name, mtimeNs: own.mtimeNs };
+    const name = file.compressedName ?? (await this.rotatedNameOf(file, own));
+    this.lastFinished = { name, mtimeNs: own.mtimeNs };
     this.remember(file.identity);
+  }
+
+  /**
+   * The rotated name of an open file: its sibling by inode, or — when kubelet compressed and
+   * removed it while it was open — the `.gz` whose first bytes hash the same. Undefined when it
+   * is still the live file, or gone altogether.
+   */
+  private async rotatedNameOf(file: OpenFile, own: { ino: bigint; dev: bigint }): Promise<string | undefined> {
+    const plain = (await this.rotatedSiblings()).find((r) => r.ino === own.ino && r.dev === own.dev);
+    if (plain !== undefined) return plain.name;
+    const live = await statIfExists(this.path);
+    if (live !== undefined && live.ino === own.ino && live.dev === own.dev) return undefined;
+    for (const c of await this.compressedSiblings()) {
+      const head = await gzipHead(c.path, file.identity.headLength);
+      if (head !== undefined && head.headLength === file.identity.headLength && head.headSha1 === file.identity.headSha1) return c.name.slice(0, -3);
+    }
+    return undefined;
   }
 
   /**
@@ -370,12 +440,14 @@ export class Tailer {
     if (last === undefined) return false;
     const open = [...this.backlog, ...(this.current === undefined ? [] : [this.current])];
     const siblings = await this.rotatedSiblings();
-    let bound: { name: string | undefined; mtimeNs: bigint } | undefined;
+    let bound: { name: string | undefined; mtimeNs: bigint; live: boolean } | undefined;
     if (before !== undefined) {
       const own = await before.handle.stat({ bigint: true });
-      // Not found by name: `before` is still at the live path (every sibling is older), or was
-      // rotated and compressed already; its final mtime then separates older from newer.
-      bound = { name: siblings.find((r) => r.ino === own.ino && r.dev === own.dev)?.name, mtimeNs: own.mtimeNs };
+      const live = await statIfExists(this.path);
+      const isLive = live !== undefined && live.ino === own.ino && live.dev === own.dev;
+      // Not live and not found by name: rotated and compressed already; its final mtime then
+      // separates older from newer plain siblings.
+      bound = { name: isLive ? undefined : await this.rotatedNameOf(before, own), mtimeNs: own.mtimeNs, live: isLive };
     }
     let queued = false;
     for (const r of siblings) {
@@ -395,10 +467,47 @@ export class Tailer {
       this.backlog.push(file);
       queued = true;
     }
-    // Oldest first (kubelet's suffix sorts by time); the head may be mid-read and stays first.
-    const rest = this.backlog.slice(1).sort((a, b) => (a.source < b.source ? -1 : a.source > b.source ? 1 : 0));
-    this.backlog.splice(1, rest.length, ...rest);
+    // Compressed ones too, when they can be placed by name: kubelet compresses a rotated file at
+    // its next rotation, so one the tailer never opened (reading was paused, rotations came fast)
+    // may be there only as `.gz`.
+    if (last.name !== undefined && (bound === undefined || bound.live || bound.name !== undefined)) {
+      const plainNames = new Set(siblings.map((r) => r.name));
+      for (const c of await this.compressedSiblings()) {
+        const name = c.name.slice(0, -3);
+        if (name <= last.name || (bound?.name !== undefined && name >= bound.name)) continue;
+        // Being compressed right now: the plain file is still there and is the one read.
+        if (plainNames.has(name)) continue;
+        const head = await gzipHead(c.path, this.headBytes);
+        if (head === undefined) continue;
+        const key = headKey(head);
+        if (this.finishedHeads.has(key) || open.some((f) => f.identity.headLength === head.headLength && f.identity.headSha1 === head.headSha1)) continue;
+        const file = await this.adoptCompressed(c.path, 0);
+        if (file === undefined) continue;
+        this.backlog.push(file);
+        queued = true;
+      }
+    }
+    // Oldest first (kubelet's suffix sorts by time); a head already being read stays first.
+    const keep = this.backlog[0]?.reading === true ? 1 : 0;
+    const rest = this.backlog.slice(keep).sort((a, b) => (a.source < b.source ? -1 : a.source > b.source ? 1 : 0));
+    this.backlog.splice(keep, rest.length, ...rest);
     return queued;
+  }
+
+  /** Kubelet's compressed rotations of this file, `N.log.<ts>.gz`, oldest first. */
+  private async compressedSiblings(): Promise<{ name: string; path: string }[]> {
+    const dir = dirname(this.path);
+    const base = basename(this.path);
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch {
+      return [];
+    }
+    return names
+      .filter((name) => name.startsWith(base) && COMPRESSED_SIBLING.test(name.slice(base.length)))
+      .sort()
+      .map((name) => ({ name, path: join(dir, name) }));
   }
 
   private async rotatedSiblings(): Promise<{ name: string; path: string; ino: bigint; dev: bigint; mtimeNs: bigint }[]> {
@@ -423,17 +532,20 @@ export class Tailer {
   private remember(identity: FileIdentity): void {
     this.finishedIds.add(identityKey(identity));
     if (this.finishedIds.size > 64) this.finishedIds.delete(this.finishedIds.values().next().value!);
+    this.finishedHeads.add(headKey(identity));
+    if (this.finishedHeads.size > 64) this.finishedHeads.delete(this.finishedHeads.values().next().value!);
   }
 
   /** Reads until EOF. Returns false when paused or closed first. */
   private async readToEnd(file: OpenFile): Promise<boolean> {
+    file.reading = true;
     for (;;) {
       if (this.closed || (this.paused && !this.finishing)) return false;
       const buffer = Buffer.allocUnsafe(this.chunkBytes);
-      const { bytesRead } = await file.handle.read(buffer, 0, this.chunkBytes, file.offset);
+      const bytesRead = file.gzip !== undefined ? await file.gzip.read(buffer, file.offset) : (await file.handle.read(buffer, 0, this.chunkBytes, file.offset)).bytesRead;
       if (bytesRead === 0) return true;
       const lines = this.split(file, buffer.subarray(0, bytesRead));
-      if (file.identity.headLength < this.headBytes && file.offset > file.identity.headLength) {
+      if (file.gzip === undefined && file.identity.headLength < this.headBytes && file.offset > file.identity.headLength) {
         file.identity = await readIdentity(file.handle, this.headBytes);
         this.options.onIdentity?.(file);
       }
@@ -492,12 +604,16 @@ export class Tailer {
       await this.options.onLines(file, [line]);
     }
     this.options.onFileEnd?.(file, file.offset);
-    await file.handle.close().catch(() => undefined);
+    await file.release();
   }
 }
 
 function identityKey(identity: FileIdentity): string {
   return `${identity.dev}:${identity.ino}:${identity.headLength}:${identity.headSha1}`;
+}
+
+function headKey(head: { headLength: number; headSha1: string }): string {
+  return `${head.headLength}:${head.headSha1}`;
 }
 
 async function openIfExists(path: string): Promise<FileHandle | undefined> {

@@ -205,6 +205,69 @@ describe('Tailer', () => {
     expect(got.map((g) => g.text)).toEqual(['a', 'b', 'c', 'd', 'e']);
   });
 
+  it('resumes a saved file that kubelet rotated and compressed meanwhile, through gunzip', async () => {
+    const dir = tempDir();
+    const path = join(dir, '0.log');
+    writeFileSync(path, 'a\nb\n');
+    const identity = await readIdentity(path);
+    const rotated = rotatedName(path);
+    renameSync(path, rotated);
+    gzipLikeKubelet(rotated);
+    writeFileSync(path, 'c\n');
+    const { tailer, got, ended } = follow(path, { offset: 2, identity, pollIntervalMs: 60_000, watch: false });
+    await tailer.start();
+    await tailer.poll();
+    expect(got.map((g) => [g.text, g.start])).toEqual([
+      ['b', 2],
+      ['c', 0],
+    ]);
+    expect(ended.map((e) => e.end)).toEqual([4]);
+  });
+
+  it('reads a rotation it never opened from its .gz when reading was paused across two rotations', async () => {
+    const dir = tempDir();
+    const path = join(dir, '0.log');
+    writeFileSync(path, 'x1\n');
+    const { tailer, got } = follow(path, { pollIntervalMs: 60_000, watch: false });
+    await tailer.start();
+    await tailer.poll();
+    tailer.pause();
+    appendFileSync(path, 'x2\n');
+    const r1 = rotatedName(path);
+    renameSync(path, r1);
+    writeFileSync(path, 'y1\ny2\n');
+    const r2 = rotatedName(path);
+    renameSync(path, r2);
+    gzipLikeKubelet(r1); // x: still open in the tailer
+    writeFileSync(path, 'z1\n');
+    const r3 = rotatedName(path);
+    renameSync(path, r3);
+    gzipLikeKubelet(r2); // y: never opened, only its .gz is left
+    writeFileSync(path, 'w1\n');
+    tailer.resume();
+    await tailer.poll();
+    await tailer.poll();
+    expect(got.map((g) => g.text)).toEqual(['x1', 'x2', 'y1', 'y2', 'z1', 'w1']);
+  });
+
+  it('reads a rotation once when its .gz and the plain file are both there (kubelet mid-compression)', async () => {
+    const dir = tempDir();
+    const path = join(dir, '0.log');
+    writeFileSync(path, 'x\n');
+    const { tailer, got } = follow(path, { pollIntervalMs: 60_000, watch: false });
+    await tailer.start();
+    await tailer.poll();
+    renameSync(path, rotatedName(path));
+    writeFileSync(path, 'y\n');
+    const r2 = rotatedName(path);
+    renameSync(path, r2);
+    writeFileSync(`${r2}.gz`, gzipSync(readFileSync(r2)));
+    writeFileSync(path, 'z\n');
+    await tailer.poll();
+    await tailer.poll();
+    expect(got.map((g) => g.text)).toEqual(['x', 'y', 'z']);
+  });
+
   it('finishes a file rotated away while the previous ones were being finished', async () => {
     const dir = tempDir();
     const path = join(dir, '0.log');
