@@ -63,6 +63,8 @@ export class Agent implements TargetSink {
   private discovery: Discovery | undefined;
   private ticker: NodeJS.Timeout | undefined;
   private started = false;
+  /** Readers found by the first scan, started once it is complete (so the scan is not slowed by their reading). */
+  private unstarted: TargetReader[] | undefined = [];
   private stopping = false;
 
   constructor(options: AgentOptions) {
@@ -105,6 +107,9 @@ export class Agent implements TargetSink {
     await discovery.start();
     // Entries of files that no longer exist cannot be resumed: forget them (as Promtail does).
     for (const saved of positions.all()) if (!this.readers.has(saved.path)) positions.remove(saved.path);
+    const unstarted = this.unstarted ?? [];
+    this.unstarted = undefined;
+    for (const reader of unstarted) this.startReader(reader);
     this.ticker = setInterval(() => {
       const now = Date.now();
       for (const reader of this.readers.values()) reader.tick(now);
@@ -172,7 +177,12 @@ export class Agent implements TargetSink {
     });
     this.readers.set(target.path, reader);
     this.metrics.targets.set(this.readers.size);
-    reader.start().catch((err: unknown) => this.warn(`${target.path}: ${(err as Error).message}`));
+    if (this.unstarted !== undefined) this.unstarted.push(reader);
+    else this.startReader(reader);
+  }
+
+  private startReader(reader: TargetReader): void {
+    reader.start().catch((err: unknown) => this.warn(`${reader.path}: ${(err as Error).message}`));
   }
 
   private remove(target: Target): void {

@@ -24,7 +24,7 @@
 import { createHash } from 'node:crypto';
 import { open, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { parse, stringify } from 'yaml';
+import { parse } from 'yaml';
 
 /** Bytes hashed at the start of a file to tell files apart when an inode is reused. */
 export const DEFAULT_HEAD_BYTES = 1024;
@@ -314,19 +314,21 @@ export async function writeFileAtomic(filename: string, tempFilename: string, te
   }
 }
 
+/**
+ * The positions file's YAML, written by hand: it is rewritten every sync period with an entry
+ * per file, and the yaml library's general stringifier cost 5% of the agent's CPU with a
+ * thousand files. Paths are JSON strings, which are valid YAML double-quoted scalars.
+ */
 export function serializePositions(entries: Iterable<FilePosition>): string {
-  const positions: Record<string, Record<string, string | number>> = {};
+  let text = '';
   for (const entry of entries) {
-    const value: Record<string, string | number> = { offset: String(entry.acked) };
-    if (entry.identity !== undefined) {
-      value['dev'] = entry.identity.dev;
-      value['ino'] = entry.identity.ino;
-      value['head_length'] = entry.identity.headLength;
-      value['head_sha1'] = entry.identity.headSha1;
+    text += `  ${JSON.stringify(entry.path)}:\n    offset: "${entry.acked}"\n`;
+    const identity = entry.identity;
+    if (identity !== undefined) {
+      text += `    dev: "${identity.dev}"\n    ino: "${identity.ino}"\n    head_length: ${identity.headLength}\n    head_sha1: "${identity.headSha1}"\n`;
     }
-    positions[entry.path] = value;
   }
-  return stringify({ positions }, { lineWidth: 0 });
+  return text === '' ? 'positions: {}\n' : `positions:\n${text}`;
 }
 
 const DECIMAL = /^(0|[1-9][0-9]*)$/;

@@ -20,7 +20,7 @@
  *   is found as a rotated sibling `N.log.<ts>` in the same directory, it is finished from the
  *   saved offset first; the file at the path is then read from 0.
  */
-import { watch, type FSWatcher } from 'node:fs';
+import { fstatSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { GzipReader, gzipHead } from './gzip-reader.js';
@@ -38,7 +38,10 @@ export interface TailedFile {
 }
 
 export interface TailLine {
-  /** The line's bytes without the `\n` (at most `maxLineBytes`). */
+  /**
+   * The line's bytes without the `\n` (at most `maxLineBytes`). Valid only until `onLines`
+   * returns: the read buffer is reused (copy what must outlive the call).
+   */
   readonly bytes: Buffer;
   /** Offset of the line's first byte in its file. */
   readonly start: number;
@@ -55,6 +58,12 @@ export interface TailerOptions {
   identity?: FileIdentity;
   /** Lines read, in order, per file. The returned promise is awaited before reading on (backpressure). */
   onLines: (file: TailedFile, lines: TailLine[]) => void | Promise<void>;
+  /**
+   * Called before each read, holding one of the few shared read buffers; a returned promise is
+   * awaited first (backpressure). Waiting while holding the buffer bounds how much all tailers
+   * together hand on once room comes back: a few chunks, not one chunk per file.
+   */
+  waitForRoom?: () => Promise<void> | undefined;
   /** A file starts being read at `offset` (0 for new files, the resume offset otherwise). */
   onFileStart?: (file: TailedFile, offset: number) => void;
   /** A file was read to its end and released (rotated away, or `finish()`); nothing more comes from it. */
@@ -76,11 +85,60 @@ export interface TailerOptions {
 }
 
 export const DEFAULT_POLL_INTERVAL_MS = 250;
+/**
+ * While fs.watch reports the directory's changes, a file that stays idle is polled less and less
+ * often, up to this: the poll is only a safety net then, and a thousand idle files polled every
+ * 250 ms would keep half a core busy with stat calls.
+ */
+export const MAX_IDLE_POLL_INTERVAL_MS = 2000;
 export const DEFAULT_CHUNK_BYTES = 64 * 1024;
 export const DEFAULT_MAX_LINE_BYTES = 256 * 1024 + 1024;
 
 const ROTATED_SIBLING = /^\.\d{8}-\d{6}$/;
 const COMPRESSED_SIBLING = /^\.\d{8}-\d{6}\.gz$/;
+
+/**
+ * Read buffers shared by all tailers of one chunk size. A buffer is held for one read and the
+ * synchronous handling of its lines, so a few serve any number of files; allocating one per
+ * read left megabytes of garbage per second for the collector (and in the RSS).
+ */
+class ReadBuffers {
+  private readonly free: Buffer[] = [];
+  private readonly waiting: Array<(buffer: Buffer) => void> = [];
+  private created = 0;
+
+  constructor(
+    readonly size: number,
+    private readonly max: number,
+  ) {}
+
+  acquire(): Buffer | Promise<Buffer> {
+    const buffer = this.free.pop();
+    if (buffer !== undefined) return buffer;
+    if (this.created < this.max) {
+      this.created++;
+      return Buffer.allocUnsafeSlow(this.size);
+    }
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  release(buffer: Buffer): void {
+    const next = this.waiting.shift();
+    if (next !== undefined) next(buffer);
+    else this.free.push(buffer);
+  }
+}
+
+const readBufferPools = new Map<number, ReadBuffers>();
+
+function readBuffersOf(size: number): ReadBuffers {
+  let pool = readBufferPools.get(size);
+  if (pool === undefined) {
+    pool = new ReadBuffers(size, 4);
+    readBufferPools.set(size, pool);
+  }
+  return pool;
+}
 
 class OpenFile implements TailedFile {
   rotated = false;
@@ -146,6 +204,12 @@ export class Tailer {
   private running: Promise<void> | undefined;
   private again = false;
   private timer: NodeJS.Timeout | undefined;
+  private readonly buffers: ReadBuffers;
+  /** Polls in a row that found nothing; with a watcher, the poll interval grows with it. */
+  private idlePolls = 0;
+  private nextPollAt = 0;
+  /** Whether the last pass read anything or saw a rotation. */
+  private progressed = false;
   /** The file finished last: its rotated name (if found) and mtime, to find rotations skipped since. */
   private lastFinished: { name: string | undefined; mtimeNs: bigint } | undefined;
   /** Identities of files this tailer read (recent ones), never re-read as skipped rotations. */
@@ -161,6 +225,7 @@ export class Tailer {
     this.chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
     this.maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
     this.headBytes = options.headBytes ?? DEFAULT_HEAD_BYTES;
+    this.buffers = readBuffersOf(this.chunkBytes);
     this.warn = options.onWarning ?? ((message) => process.stderr.write(`level=warn component=tailer msg=${JSON.stringify(message)}\n`));
     if (this.maxLineBytes < 1 || this.chunkBytes < 1) throw new RangeError('maxLineBytes and chunkBytes must be positive');
   }
@@ -170,11 +235,14 @@ export class Tailer {
     if (this.started) throw new Error('tailer already started');
     this.started = true;
     await this.openInitial();
-    this.timer = setInterval(() => this.kick(), this.pollMs);
+    this.timer = setInterval(() => this.poll0(), this.pollMs);
     this.timer.unref();
     if (this.options.watch ?? true) {
       try {
-        this.watcher = watch(dirname(this.path), { persistent: false }, () => this.kick());
+        this.watcher = watch(dirname(this.path), { persistent: false }, () => {
+          this.idlePolls = 0;
+          this.kick();
+        });
         this.watcher.on('error', () => {
           // The directory went away (pod deleted) or watching failed: the poll timer carries on.
           this.watcher?.close();
@@ -243,16 +311,25 @@ export class Tailer {
     this.current = undefined;
   }
 
+  /** The poll timer: a pass, unless the file has been idle and a watcher is there to wake it. */
+  private poll0(): void {
+    if (this.watcher !== undefined && this.idlePolls > 0 && Date.now() < this.nextPollAt) return;
+    this.kick();
+  }
+
   private kick(): void {
     if (this.closed || this.finishing || !this.started) return;
     if (this.running !== undefined) {
       this.again = true;
       return;
     }
+    this.progressed = false;
     this.running = this.pass()
       .catch((err: unknown) => this.warn(`tailing ${this.path}: ${(err as Error).message}`))
       .finally(() => {
         this.running = undefined;
+        this.idlePolls = this.progressed ? 0 : this.idlePolls + 1;
+        this.nextPollAt = Date.now() + Math.min(this.pollMs * 2 ** Math.min(this.idlePolls, 16), Math.max(this.pollMs, MAX_IDLE_POLL_INTERVAL_MS));
         if (this.again && !this.paused && !this.closed && !this.finishing) {
           this.again = false;
           this.kick();
@@ -373,22 +450,26 @@ export class Tailer {
           return;
         }
         this.current = await this.adopt(this.path, handle, 0);
+        this.progressed = true;
         // Rotations may have happened while the previous files were finished.
         if (await this.queueUnread(this.current)) continue;
       }
       const file = this.current;
       if (!(await this.readToEnd(file))) return;
-      const size = (await file.handle.stat()).size;
-      if (size < file.offset) {
+      // Synchronous stats: this runs on every poll of every file, and a local stat takes a few
+      // microseconds, less than a round trip through the thread pool.
+      const own = fstatSync(file.handle.fd, { bigint: true });
+      if (own.size < BigInt(file.offset)) {
         const previous = file.offset;
         file.resetTo(0);
-        this.options.onTruncated?.(file, previous, size);
+        this.progressed = true;
+        this.options.onTruncated?.(file, previous, Number(own.size));
         continue;
       }
-      const atPath = await statIfExists(this.path);
+      const atPath = statSync(this.path, { bigint: true, throwIfNoEntry: false });
       if (atPath === undefined) return; // renamed, not reopened yet; or deleted: wait (or finish())
-      const own = await file.handle.stat({ bigint: true });
       if (atPath.ino === own.ino && atPath.dev === own.dev) return; // nothing changed
+      this.progressed = true;
       // The path names another file now. Everything written to the old one came before the new
       // one existed, so reading the old one to its end now misses nothing.
       file.rotated = true;
@@ -541,15 +622,27 @@ export class Tailer {
     file.reading = true;
     for (;;) {
       if (this.closed || (this.paused && !this.finishing)) return false;
-      const buffer = Buffer.allocUnsafe(this.chunkBytes);
-      const bytesRead = file.gzip !== undefined ? await file.gzip.read(buffer, file.offset) : (await file.handle.read(buffer, 0, this.chunkBytes, file.offset)).bytesRead;
-      if (bytesRead === 0) return true;
-      const lines = this.split(file, buffer.subarray(0, bytesRead));
-      if (file.gzip === undefined && file.identity.headLength < this.headBytes && file.offset > file.identity.headLength) {
-        file.identity = await readIdentity(file.handle, this.headBytes);
-        this.options.onIdentity?.(file);
+      // Nothing new (the common case of a poll): no buffer, no read.
+      if (file.gzip === undefined && fstatSync(file.handle.fd).size <= file.offset) return true;
+      const buffer = await this.buffers.acquire();
+      let waitFor: void | Promise<void> = undefined;
+      try {
+        const room = this.options.waitForRoom?.();
+        if (room !== undefined) await room;
+        if (this.closed || (this.paused && !this.finishing)) return false;
+        const bytesRead = file.gzip !== undefined ? await file.gzip.read(buffer, file.offset) : (await file.handle.read(buffer, 0, this.chunkBytes, file.offset)).bytesRead;
+        if (bytesRead === 0) return true;
+        this.progressed = true;
+        const lines = this.split(file, buffer.subarray(0, bytesRead));
+        if (file.gzip === undefined && file.identity.headLength < this.headBytes && file.offset > file.identity.headLength) {
+          file.identity = await readIdentity(file.handle, this.headBytes);
+          this.options.onIdentity?.(file);
+        }
+        if (lines.length > 0) waitFor = this.options.onLines(file, lines);
+      } finally {
+        this.buffers.release(buffer);
       }
-      if (lines.length > 0) await this.options.onLines(file, lines);
+      await waitFor;
     }
   }
 
@@ -560,7 +653,7 @@ export class Tailer {
     for (;;) {
       const nl = chunk.indexOf(0x0a, from);
       const pieceEnd = nl === -1 ? chunk.length : nl;
-      this.keep(file, chunk.subarray(from, pieceEnd));
+      this.keep(file, chunk.subarray(from, pieceEnd), nl === -1);
       if (nl === -1) break;
       const end = base + nl + 1;
       const bytes = file.carry.length === 1 ? file.carry[0]! : Buffer.concat(file.carry, file.carryBytes);
@@ -575,8 +668,11 @@ export class Tailer {
     return lines;
   }
 
-  /** Appends part of the pending line, keeping at most maxLineBytes. */
-  private keep(file: OpenFile, piece: Buffer): void {
+  /**
+   * Appends part of the pending line, keeping at most maxLineBytes. A piece left pending at the
+   * end of the chunk (`tail`) is copied: the read buffer is reused for the next read.
+   */
+  private keep(file: OpenFile, piece: Buffer, tail: boolean): void {
     if (piece.length === 0) {
       if (file.carry.length === 0) file.carry.push(piece);
       return;
@@ -584,9 +680,7 @@ export class Tailer {
     const room = this.maxLineBytes - file.carryBytes;
     const kept = piece.length <= room ? piece : piece.subarray(0, room);
     if (kept.length > 0) {
-      // Copy: the chunk buffer is only referenced by delivered lines, never reused, but a small
-      // kept tail should not pin a whole chunk.
-      file.carry.push(kept.length < piece.length || file.carry.length > 0 ? Buffer.from(kept) : kept);
+      file.carry.push(tail || kept.length < piece.length || file.carry.length > 0 ? Buffer.from(kept) : kept);
       file.carryBytes += kept.length;
     }
     file.skipped += piece.length - kept.length;

@@ -134,6 +134,7 @@ export class TargetReader {
       offset: saved?.acked,
       identity: saved?.identity,
       onLines: (file, lines) => this.read(file, lines),
+      waitForRoom: () => this.sink.room(),
       onFileEnd: (file, end) => this.fileEnded(file, end),
       onTruncated: (file, previous, size) => {
         this.options.onWarning(`${this.path}: truncated from ${previous} to ${size} bytes; reading it again from the start`);
@@ -222,7 +223,7 @@ export class TargetReader {
     this.options.onReleased?.(this);
   }
 
-  private read(file: TailedFile, lines: TailLine[]): Promise<void> | undefined {
+  private read(file: TailedFile, lines: TailLine[]): void {
     let track = this.tracks[this.tracks.length - 1];
     if (track === undefined || track.file !== file || track.end !== undefined) {
       const first = lines[0]!.start;
@@ -247,7 +248,6 @@ export class TargetReader {
     this.options.onRead?.(this, lines.length, bytes);
     this.process(now);
     this.advance();
-    return this.sink.room();
   }
 
   /** The format of a file comes from its first line; a change of format starts a new joiner. */

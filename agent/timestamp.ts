@@ -9,6 +9,15 @@ const NS_PER_SECOND = 1_000_000_000n;
 /** Multipliers that turn a fraction of n digits into nanoseconds. */
 const FRACTION_SCALE = [0, 100_000_000, 10_000_000, 1_000_000, 100_000, 10_000, 1_000, 100, 10, 1];
 
+/**
+ * `YYYY-MM-DDTHH:MM:SS` of the last time parsed, and its nanoseconds (before any offset): the
+ * lines of a log come many to a second, so most times differ from the previous one only in the
+ * fraction, and the date arithmetic and its BigInt product are skipped.
+ */
+const PREFIX_LENGTH = 19;
+let cachedPrefix = '\u0000';
+let cachedPrefixNs = 0n;
+
 function digits2(text: string, at: number): number {
   const a = text.charCodeAt(at) - 48;
   const b = text.charCodeAt(at + 1) - 48;
@@ -39,23 +48,31 @@ function daysInMonth(year: number, month: number): number {
  */
 export function parseRfc3339Nano(text: string, start = 0, end = text.length): bigint | undefined {
   if (end - start < 20) return undefined;
-  const y1 = digits2(text, start);
-  const y2 = digits2(text, start + 2);
-  if (y1 < 0 || y2 < 0) return undefined;
-  const year = y1 * 100 + y2;
-  if (text.charCodeAt(start + 4) !== 45 /* - */ || text.charCodeAt(start + 7) !== 45) return undefined;
-  const month = digits2(text, start + 5);
-  const day = digits2(text, start + 8);
-  const t = text.charCodeAt(start + 10);
-  if (t !== 84 /* T */ && t !== 116 /* t */) return undefined;
-  const hour = digits2(text, start + 11);
-  const minute = digits2(text, start + 14);
-  const second = digits2(text, start + 17);
-  if (text.charCodeAt(start + 13) !== 58 /* : */ || text.charCodeAt(start + 16) !== 58) return undefined;
-  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined;
-  if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return undefined;
+  let baseNs: bigint;
+  if (text.startsWith(cachedPrefix, start)) {
+    baseNs = cachedPrefixNs;
+  } else {
+    const y1 = digits2(text, start);
+    const y2 = digits2(text, start + 2);
+    if (y1 < 0 || y2 < 0) return undefined;
+    const year = y1 * 100 + y2;
+    if (text.charCodeAt(start + 4) !== 45 /* - */ || text.charCodeAt(start + 7) !== 45) return undefined;
+    const month = digits2(text, start + 5);
+    const day = digits2(text, start + 8);
+    const t = text.charCodeAt(start + 10);
+    if (t !== 84 /* T */ && t !== 116 /* t */) return undefined;
+    const hour = digits2(text, start + 11);
+    const minute = digits2(text, start + 14);
+    const second = digits2(text, start + 17);
+    if (text.charCodeAt(start + 13) !== 58 /* : */ || text.charCodeAt(start + 16) !== 58) return undefined;
+    if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined;
+    if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return undefined;
+    baseNs = BigInt(daysFromCivil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second) * NS_PER_SECOND;
+    cachedPrefix = text.slice(start, start + PREFIX_LENGTH);
+    cachedPrefixNs = baseNs;
+  }
 
-  let at = start + 19;
+  let at = start + PREFIX_LENGTH;
   let nanos = 0;
   if (text.charCodeAt(at) === 46 /* . */) {
     at++;
@@ -85,7 +102,6 @@ export function parseRfc3339Nano(text: string, start = 0, end = text.length): bi
     return undefined;
   }
   if (at !== end) return undefined;
-
-  const seconds = daysFromCivil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second - offsetSeconds;
-  return BigInt(seconds) * NS_PER_SECOND + BigInt(nanos);
+  const local = baseNs + BigInt(nanos);
+  return offsetSeconds === 0 ? local : local - BigInt(offsetSeconds) * NS_PER_SECOND;
 }

@@ -23,6 +23,9 @@
  * all threads, from its spawn to the last acknowledgement, startup included): the throughput the
  * agent would have on one dedicated core. Agent and server share the machine's cores.
  *
+ * `AGENT_NODE_FLAGS="--flag …"` in the environment passes V8/Node flags to the agent process only
+ * (e.g. heap sizes, `--heapsnapshot-signal=SIGUSR2`), for experiments.
+ *
  * With --cpu-prof the agent runs under `node --cpu-prof` (the profile goes to bench/out/) and the
  * functions with the most self time are printed. Raw results go to bench/out/agent-<date>.json.
  * Exits 1 if a case times out or a count does not match.
@@ -233,7 +236,7 @@ interface AgentProcess {
 
 async function startAgent(configFile: string, logFile: string, cpuProfDir: string | undefined, timeoutMs: number): Promise<AgentProcess> {
   const logFd = openSync(logFile, 'w');
-  const nodeArgs = cpuProfDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', cpuProfDir];
+  const nodeArgs = [...(process.env['AGENT_NODE_FLAGS'] ?? '').split(' ').filter(Boolean), ...(cpuProfDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', cpuProfDir])];
   const child = spawn(process.execPath, [...nodeArgs, SKALD, 'agent', '--config', configFile], {
     stdio: ['ignore', logFd, logFd],
     env: { ...process.env, NODE_NAME: 'bench-node' },

@@ -3,7 +3,7 @@ import { existsSync, readFileSync, readdirSync, renameSync, writeFileSync } from
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { Positions, matchesIdentity, parsePositions, readIdentity } from '../../agent/positions.js';
+import { Positions, matchesIdentity, parsePositions, readIdentity, serializePositions } from '../../agent/positions.js';
 import { REPO, tempDir } from '../helpers/server.js';
 
 const opened: Positions[] = [];
@@ -63,6 +63,23 @@ describe('positions file', () => {
     expect(fresh.acked).toBe(0);
     positions.remove(fresh);
     expect(positions.all()).toEqual([]);
+  });
+
+  it('writes YAML that reads back exactly, for awkward paths and hashes that look like numbers', () => {
+    const identity = (headSha1: string) => ({ dev: '2049', ino: '1234567890123', headLength: 1024, headSha1 });
+    const entries = [
+      { path: '/var/log/pods/a_b_c/app/0.log', identity: identity('1'.repeat(30) + '1234567e10'), acked: 42, sent: 42 },
+      { path: '/p/with "quotes" and \\ back: colon #hash', identity: identity('0000000000000000000000000000000000000001'), acked: 0, sent: 0 },
+      { path: '/p/ünïcödé/日本/0.log', identity: undefined, acked: 9_007_199_254_740_991, sent: 0 },
+      { path: '/p/new\nline\ttab', identity: identity('deadbeef'.repeat(5)), acked: 7, sent: 7 },
+    ];
+    const parsed = parsePositions(serializePositions(entries));
+    expect([...parsed.keys()]).toEqual(entries.map((e) => e.path));
+    for (const e of entries) {
+      expect(parsed.get(e.path)!.acked).toBe(e.acked);
+      expect(parsed.get(e.path)!.identity).toEqual(e.identity);
+    }
+    expect(parsePositions(serializePositions([])).size).toBe(0);
   });
 
   it('reports a corrupt file, keeps it aside and starts fresh', async () => {

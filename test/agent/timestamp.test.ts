@@ -42,6 +42,29 @@ describe('RFC3339Nano timestamps', () => {
     expect(parseRfc3339Nano(line, 0, 22)).toBe(ns('2024-03-05T10:20:30Z', 500_000_000));
   });
 
+  it('gives the same answers in any order (the per-second cache never leaks between times)', () => {
+    const times = [
+      '2026-11-27T10:00:00.5Z',
+      '2026-11-27T10:00:00.5+01:00',
+      '2026-11-27T10:00:00Z',
+      '2026-11-27T10:00:00.000000001-00:30',
+      '2026-11-27T10:00:01Z',
+      '2026-11-27T10:00:00.999999999Z',
+      '2026-11-27T10:00:00x',
+      '1969-12-31T23:59:59.5Z',
+    ];
+    const alone = times.map((t) => {
+      parseRfc3339Nano('2000-01-01T00:00:00Z'); // a different second in the cache first
+      return parseRfc3339Nano(t);
+    });
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < times.length; i++) expect(parseRfc3339Nano(times[(i * 3 + round) % times.length]!)).toBe(alone[(i * 3 + round) % times.length]);
+    }
+    expect(alone[1]).toBe(alone[0]! - 3600n * 1_000_000_000n);
+    expect(alone[6]).toBeUndefined();
+    expect(alone[7]).toBe(-500_000_000n);
+  });
+
   it('rejects malformed times', () => {
     const bad = [
       '',
