@@ -210,6 +210,8 @@ export class Tailer {
   private nextPollAt = 0;
   /** Whether the last pass read anything or saw a rotation. */
   private progressed = false;
+  /** The last look at the file being read found nothing more in it. */
+  private atEnd = false;
   /** The file finished last: its rotated name (if found) and mtime, to find rotations skipped since. */
   private lastFinished: { name: string | undefined; mtimeNs: bigint } | undefined;
   /** Identities of files this tailer read (recent ones), never re-read as skipped rotations. */
@@ -268,6 +270,15 @@ export class Tailer {
 
   get isPaused(): boolean {
     return this.paused;
+  }
+
+  /**
+   * Everything written so far has been read: the last look found no more bytes, and reading is
+   * not paused or waiting. Timeouts for a partial line's missing part (or a multiline block's next
+   * line) only mean something then; while reading lags, the missing part may be on disk unread.
+   */
+  get caughtUp(): boolean {
+    return this.atEnd && !this.paused && this.backlog.length === 0;
   }
 
   /** Files currently open (backlog and current), oldest first. */
@@ -462,6 +473,9 @@ export class Tailer {
       if (own.size < BigInt(file.offset)) {
         const previous = file.offset;
         file.resetTo(0);
+        // The head the identity hashed is gone: hash what is there now (it grows as the file does),
+        // or a restart would not recognise the file and would skip what was not yet committed.
+        file.identity = await readIdentity(file.handle, this.headBytes);
         this.progressed = true;
         this.options.onTruncated?.(file, previous, Number(own.size));
         continue;
@@ -623,7 +637,11 @@ export class Tailer {
     for (;;) {
       if (this.closed || (this.paused && !this.finishing)) return false;
       // Nothing new (the common case of a poll): no buffer, no read.
-      if (file.gzip === undefined && fstatSync(file.handle.fd).size <= file.offset) return true;
+      if (file.gzip === undefined && fstatSync(file.handle.fd).size <= file.offset) {
+        this.atEnd = true;
+        return true;
+      }
+      this.atEnd = false;
       const buffer = await this.buffers.acquire();
       let waitFor: void | Promise<void> = undefined;
       try {
@@ -631,7 +649,10 @@ export class Tailer {
         if (room !== undefined) await room;
         if (this.closed || (this.paused && !this.finishing)) return false;
         const bytesRead = file.gzip !== undefined ? await file.gzip.read(buffer, file.offset) : (await file.handle.read(buffer, 0, this.chunkBytes, file.offset)).bytesRead;
-        if (bytesRead === 0) return true;
+        if (bytesRead === 0) {
+          this.atEnd = file.gzip === undefined;
+          return true;
+        }
         this.progressed = true;
         const lines = this.split(file, buffer.subarray(0, bytesRead));
         if (file.gzip === undefined && file.identity.headLength < this.headBytes && file.offset > file.identity.headLength) {

@@ -155,7 +155,9 @@ export class TargetReader {
 
   /** Flushes partial lines and multiline blocks that waited too long. */
   tick(nowMs: number): void {
-    if (this.released) return;
+    // While reading lags (paused for room, a backlog of rotated files), a partial line's final
+    // part or a block's next line may be on disk unread: flushing now would split the line.
+    if (this.released || !this.tailer.caughtUp) return;
     const joiner = this.joiner;
     if (joiner !== undefined) {
       const due = joiner.nextDeadline();

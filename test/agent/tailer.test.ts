@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
-import { readIdentity } from '../../agent/positions.js';
+import { matchesIdentity, readIdentity } from '../../agent/positions.js';
 import { Tailer, type TailedFile, type TailLine, type TailerOptions } from '../../agent/tailer.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -335,6 +335,11 @@ describe('Tailer', () => {
     await until(() => got.length === 3, 'line after truncation');
     expect(truncations).toEqual([10]);
     expect(got[2]).toMatchObject({ text: 'c', start: 0, end: 2 });
+    // The identity describes the new content, so a restart finds the file again (it hashed the
+    // old first bytes before: the e2e test lost lines of a truncated file after a kill -9).
+    const identity = tailer.files()[0]!.identity;
+    expect(await matchesIdentity(path, identity)).toBe(true);
+    expect(identity.headLength).toBe(2);
   });
 
   it('after a restart, finishes the saved file found rotated from its saved offset, then reads the new file from 0', async () => {
