@@ -654,17 +654,26 @@ export class Tailer {
           return true;
         }
         this.progressed = true;
-        const lines = this.split(file, buffer.subarray(0, bytesRead));
-        if (file.gzip === undefined && file.identity.headLength < this.headBytes && file.offset > file.identity.headLength) {
+        if (file.gzip === undefined && file.identity.headLength < this.headBytes && file.offset + bytesRead > file.identity.headLength) {
           file.identity = await readIdentity(file.handle, this.headBytes);
           this.options.onIdentity?.(file);
         }
-        if (lines.length > 0) waitFor = this.options.onLines(file, lines);
+        waitFor = this.deliver(file, buffer.subarray(0, bytesRead));
       } finally {
         this.buffers.release(buffer);
       }
       await waitFor;
     }
+  }
+
+  /**
+   * Splits a chunk and hands its lines on. Synchronous and apart from readToEnd on purpose: a
+   * suspended async function keeps its locals, and a thousand tailers waiting for a read buffer
+   * each kept the lines of their previous chunk alive (18 MB of heap at 1,000 files).
+   */
+  private deliver(file: OpenFile, chunk: Buffer): void | Promise<void> {
+    const lines = this.split(file, chunk);
+    return lines.length > 0 ? this.options.onLines(file, lines) : undefined;
   }
 
   private split(file: OpenFile, chunk: Buffer): TailLine[] {
