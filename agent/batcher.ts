@@ -13,7 +13,7 @@
  * be sent and batches in flight (until `release`); above `maxPendingBytes` the batcher is
  * `full` and readers wait in `waitForRoom()`, leaving unread data on disk.
  */
-import type { MetadataPairs, PushEntryInput, PushStreamInput } from '../proto/index.js';
+import { PushRequestWriter, type MetadataPairs } from '../proto/index.js';
 
 export interface AgentEntry {
   /** Nanoseconds since the epoch. */
@@ -32,8 +32,8 @@ export interface BatcherOptions {
 }
 
 /** Bytes an entry counts for: line plus structured metadata names and values (as Promtail). */
-export function entrySizeBytes(entry: AgentEntry): number {
-  let size = Buffer.byteLength(entry.line, 'utf8');
+export function entrySizeBytes(entry: AgentEntry, lineBytes = Buffer.byteLength(entry.line, 'utf8')): number {
+  let size = lineBytes;
   if (entry.metadata !== undefined) {
     for (const [name, value] of entry.metadata) size += Buffer.byteLength(name, 'utf8') + Buffer.byteLength(value, 'utf8');
   }
@@ -42,29 +42,37 @@ export function entrySizeBytes(entry: AgentEntry): number {
 
 const NS_PER_SECOND = 1_000_000_000n;
 
-/** One batch: entries per stream label string, in arrival order, and the file offsets it covers. */
+/**
+ * One batch: its entries already encoded as push request bytes per stream (PushRequestWriter),
+ * and the file offsets it covers.
+ */
 export class Batch<K = string> {
-  readonly streams = new Map<string, AgentEntry[]>();
   /** For each position key (a tailed file), the offset just past the last line in this batch. */
   readonly positions = new Map<K, number>();
   bytes = 0;
-  entryCount = 0;
   /** performance.now() when the batch was created. */
   readonly createdAt: number;
+  /** Created with the first entry: a batch that only carries positions needs none. */
+  private writer: PushRequestWriter | undefined;
 
   constructor(now: number) {
     this.createdAt = now;
   }
 
-  add(labels: string, entry: AgentEntry, size: number): void {
-    let entries = this.streams.get(labels);
-    if (entries === undefined) {
-      entries = [];
-      this.streams.set(labels, entries);
+  get entryCount(): number {
+    return this.writer?.entryCount ?? 0;
+  }
+
+  /** `size`: the entry's bytes as batchsize counts them; `lineBytes`: its line's UTF-8 length. */
+  add(labels: string, entry: AgentEntry, size: number, lineBytes: number): void {
+    let seconds = entry.ts / NS_PER_SECOND;
+    let nanos = entry.ts - seconds * NS_PER_SECOND;
+    if (nanos < 0n) {
+      nanos += NS_PER_SECOND;
+      seconds -= 1n;
     }
-    entries.push(entry);
+    (this.writer ??= new PushRequestWriter(16 * 1024)).add(labels, Number(seconds), Number(nanos), entry.line, lineBytes, entry.metadata);
     this.bytes += size;
-    this.entryCount++;
   }
 
   advance(key: K, offset: number): void {
@@ -72,30 +80,9 @@ export class Batch<K = string> {
     if (previous === undefined || offset > previous) this.positions.set(key, offset);
   }
 
-  /** The push request's streams; `mapLabels` can rewrite each stream's label string (external labels). */
-  toPushStreams(mapLabels: (labels: string) => string = (labels) => labels): PushStreamInput[] {
-    const out = new Map<string, PushEntryInput[]>();
-    for (const [labels, entries] of this.streams) {
-      const mapped = mapLabels(labels);
-      let target = out.get(mapped);
-      if (target === undefined) {
-        target = [];
-        out.set(mapped, target);
-      }
-      for (const entry of entries) {
-        const seconds = entry.ts / NS_PER_SECOND;
-        let nanos = entry.ts % NS_PER_SECOND;
-        let whole = seconds;
-        if (nanos < 0n) {
-          nanos += NS_PER_SECOND;
-          whole -= 1n;
-        }
-        const input: PushEntryInput = { seconds: Number(whole), nanos: Number(nanos), line: entry.line };
-        if (entry.metadata !== undefined && entry.metadata.length > 0) input.metadata = entry.metadata;
-        target.push(input);
-      }
-    }
-    return [...out].map(([labels, entries]) => ({ labels, entries }));
+  /** The push request (protobuf, uncompressed); `mapLabels` can rewrite each stream's label string (external labels). */
+  encode(mapLabels?: (labels: string) => string): Buffer {
+    return (this.writer ?? new PushRequestWriter(0)).finish(mapLabels);
   }
 }
 
@@ -145,14 +132,15 @@ export class Batcher<K = string> {
    */
   add(labels: string, entry: AgentEntry, position?: { key: K; offset: number }): void {
     if (this.closed) throw new Error('Batcher is closed');
-    const size = entrySizeBytes(entry);
+    const lineBytes = Buffer.byteLength(entry.line, 'utf8');
+    const size = entrySizeBytes(entry, lineBytes);
     let batch = this.open;
     if (batch !== undefined && batch.entryCount > 0 && batch.bytes + size > this.batchSize) {
       this.cut();
       batch = undefined;
     }
     if (batch === undefined) batch = this.open = new Batch<K>(performance.now());
-    batch.add(labels, entry, size);
+    batch.add(labels, entry, size, lineBytes);
     this.pending += size;
     if (position !== undefined) batch.advance(position.key, position.offset);
   }

@@ -24,7 +24,7 @@
  * - `stopped`: `stop()` (shutdown) interrupted the retries; nothing committed, re-sent after restart.
  */
 import { Counter, Histogram, type Registry } from 'prom-client';
-import { encodeSnappyPushRequest, formatLabelString, parseLabelString } from '../proto/index.js';
+import { formatLabelString, parseLabelString, snappyCompress } from '../proto/index.js';
 import type { Batch } from './batcher.js';
 
 export interface BackoffConfig {
@@ -242,7 +242,7 @@ export class PushClient {
   /** Sends one batch until acknowledged, rejected or out of retries. Never throws for HTTP problems. */
   async send<K>(batch: Batch<K>): Promise<SendOutcome> {
     if (batch.entryCount === 0) return { kind: 'acked', status: 0, attempts: 0 };
-    const body = encodeSnappyPushRequest(batch.toPushStreams((labels) => this.mergeLabels(labels)));
+    const body = snappyCompress(batch.encode((labels) => this.mergeLabels(labels)));
     const backoff = new Backoff(this.backoff);
     let attempts = 0;
     for (;;) {

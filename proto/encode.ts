@@ -4,6 +4,7 @@
  */
 import type { MetadataPairs } from './batch.js';
 import { snappyCompress } from './snappy.js';
+import { fieldSize, int64Size, writeInt64, writeVarint } from './wire-write.js';
 
 export interface PushEntryInput {
   /** Whole seconds since the epoch; may be negative. */
@@ -19,33 +20,8 @@ export interface PushStreamInput {
   entries: ReadonlyArray<PushEntryInput>;
 }
 
-const TWO_TO_32 = 4294967296;
-
-function varintSize(value: number): number {
-  if (value < 0x80) return 1;
-  if (value < 0x4000) return 2;
-  if (value < 0x200000) return 3;
-  if (value < 0x10000000) return 4;
-  return 5;
-}
-
-/** Size of an int64 varint: negative values always take 10 bytes (two's complement). */
-function int64Size(value: number): number {
-  if (value < 0) return 10;
-  let size = 1;
-  while (value >= 0x80) {
-    value = Math.floor(value / 128);
-    size++;
-  }
-  return size;
-}
-
 function byteLength(value: string | Uint8Array): number {
   return typeof value === 'string' ? Buffer.byteLength(value, 'utf8') : value.length;
-}
-
-function fieldSize(contentLength: number): number {
-  return 1 + varintSize(contentLength) + contentLength;
 }
 
 function timestampSize(entry: PushEntryInput): number {
@@ -70,29 +46,11 @@ class PushWriter {
   constructor(readonly buf: Buffer) {}
 
   varint(value: number): void {
-    const buf = this.buf;
-    while (value >= 0x80) {
-      buf[this.pos++] = (value & 0x7f) | 0x80;
-      value = Math.floor(value / 128);
-    }
-    buf[this.pos++] = value;
+    this.pos = writeVarint(this.buf, this.pos, value);
   }
 
   int64(value: number): void {
-    if (value >= 0) {
-      this.varint(value);
-      return;
-    }
-    // Two's complement over 64 bits, split in halves because JS bit operations are 32-bit.
-    let high = Math.floor(value / TWO_TO_32) >>> 0;
-    let low = (value - Math.floor(value / TWO_TO_32) * TWO_TO_32) >>> 0;
-    const buf = this.buf;
-    for (let index = 0; index < 9; index++) {
-      buf[this.pos++] = (low & 0x7f) | 0x80;
-      low = (low >>> 7) | ((high & 0x7f) << 25);
-      high >>>= 7;
-    }
-    buf[this.pos++] = low & 0x01;
+    this.pos = writeInt64(this.buf, this.pos, value);
   }
 
   bytesField(tag: number, value: string | Uint8Array, length: number): void {

@@ -5,6 +5,7 @@ export { decodePushRequest, decodeSnappyPushRequest } from './decode.js';
 export type { DecodeOptions } from './decode.js';
 export { encodePushRequest, encodeSnappyPushRequest } from './encode.js';
 export type { PushEntryInput, PushStreamInput } from './encode.js';
+export { PushRequestWriter } from './push-writer.js';
 export { PushDecodeError } from './errors.js';
 export { LabelStringError, formatLabelString, parseLabelString, quoteGoString } from './labels.js';
 export type { LabelPair } from './labels.js';

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Batcher, entrySizeBytes, type Batch } from '../../agent/batcher.js';
+import { decodePushRequest, encodePushRequest, entryLine, entryMetadata } from '../../proto/index.js';
 
 const made: Batcher<string>[] = [];
 function batcher(options: ConstructorParameters<typeof Batcher<string>>[0]): Batcher<string> {
@@ -28,8 +29,10 @@ describe('batcher', () => {
     expect(first.entryCount).toBe(3);
     expect(first.bytes).toBe(90);
     expect([...first.positions]).toEqual([['/a.log', 93]]);
-    expect([...first.streams.keys()]).toEqual(['{app="a"}', '{app="b"}']);
-    expect(first.streams.get('{app="a"}')!.map((e) => e.line)).toEqual([line(0), line(2)]);
+    const request = decodePushRequest(first.encode());
+    expect(request.streams.map((s) => s.labels)).toEqual(['{app="a"}', '{app="b"}']);
+    const a = request.streams[0]!;
+    expect(Array.from({ length: a.entryCount }, (_, i) => entryLine(request, a.firstEntry + i))).toEqual([line(0), line(2)]);
     expect([...second.positions]).toEqual([['/a.log', 124], ['/b.log', 186]]);
     b.flush();
     const third = (await b.next())!;
@@ -91,14 +94,33 @@ describe('batcher', () => {
     expect(await b.next()).toBeUndefined();
   });
 
-  it('converts nanosecond timestamps to seconds and nanos for the push request', () => {
-    const b = batcher({ batchSize: 100, batchWaitMs: 60_000 });
+  it('encodes entries as the push request: stream order, per-stream entry order, seconds and nanos (also before 1970), metadata', () => {
+    const b = batcher({ batchSize: 1000, batchWaitMs: 60_000 });
     b.add('{a="1"}', { ts: 1_700_000_000_123_456_789n, line: 'x', metadata: [['k', 'v']] });
+    b.add('{b="2"}', { ts: -1_500_000_000n, line: 'before the epoch' });
+    b.add('{a="1"}', { ts: 1_700_000_001_000_000_000n, line: 'ünïcödé' });
+    b.add('{b="2"}', { ts: 0n, line: '' });
     b.flush();
     return b.next().then((batch) => {
-      expect(batch!.toPushStreams((l) => l.replace('}', ', z="9"}'))).toEqual([
-        { labels: '{a="1", z="9"}', entries: [{ seconds: 1_700_000_000, nanos: 123_456_789, line: 'x', metadata: [['k', 'v']] }] },
+      const request = decodePushRequest(batch!.encode((l) => l.replace('}', ', z="9"}')));
+      const got = request.streams.map((s) => ({
+        labels: s.labels,
+        entries: Array.from({ length: s.entryCount }, (_, i) => {
+          const e = s.firstEntry + i;
+          return [request.seconds[e], request.nanos[e], entryLine(request, e), entryMetadata(request, e)];
+        }),
+      }));
+      expect(got).toEqual([
+        { labels: '{a="1", z="9"}', entries: [[1_700_000_000, 123_456_789, 'x', [['k', 'v']]], [1_700_000_001, 0, 'ünïcödé', []]] },
+        { labels: '{b="2", z="9"}', entries: [[-2, 500_000_000, 'before the epoch', []], [0, 0, '', []]] },
       ]);
+      // The same request as the one-shot encoder writes.
+      expect(batch!.encode()).toEqual(
+        encodePushRequest([
+          { labels: '{a="1"}', entries: [{ seconds: 1_700_000_000, nanos: 123_456_789, line: 'x', metadata: [['k', 'v']] }, { seconds: 1_700_000_001, nanos: 0, line: 'ünïcödé' }] },
+          { labels: '{b="2"}', entries: [{ seconds: -2, nanos: 500_000_000, line: 'before the epoch' }, { seconds: 0, nanos: 0, line: '' }] },
+        ]),
+      );
     });
   });
 });
