@@ -183,6 +183,9 @@ describe('agent end to end', () => {
       '  per_stream_rate_limit: 200MB',
       '  per_stream_rate_limit_burst: 400MB',
       '  max_entries_limit_per_query: 200000',
+      // The label check below is about what the agent sends; the server's own detected_level
+      // (structured metadata, shown as a label in results) is tested in test/server/detect.test.ts.
+      '  discover_log_levels: false',
       '',
     ].join('\n');
     const startServer = async (): Promise<void> => {
