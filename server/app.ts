@@ -8,11 +8,16 @@ import type { ServerConfig } from './config.js';
 import { Distributor } from './ingest/distributor.js';
 import type { ServerContext } from './http/context.js';
 import { installErrorHandler } from './http/errors.js';
+import { detectedFieldsRoutes } from './http/detected-fields.js';
+import { detectedLabelRoutes } from './http/detected-labels.js';
+import { indexRoutes } from './http/index-stats.js';
 import { labelRoutes } from './http/labels.js';
+import { patternRoutes } from './http/patterns.js';
 import { pushRoutes } from './http/push.js';
 import { queryRoutes } from './http/query.js';
 import { seriesRoutes } from './http/series.js';
 import { statusRoutes } from './http/status.js';
+import { tailRoutes } from './http/tail.js';
 import { registerTenantHook } from './http/tenant.js';
 import { ServerMetrics } from './metrics.js';
 import { Store } from './store/store.js';
@@ -78,8 +83,13 @@ export function createServer({ config, logger = false }: ServerOptions): SkaldSe
     pushRoutes(scope, context);
     labelRoutes(scope, context);
     seriesRoutes(scope, context);
+    indexRoutes(scope, context);
     queryRoutes(scope, context);
     statusRoutes(scope, context);
+    tailRoutes(scope, context);
+    detectedLabelRoutes(scope, context);
+    detectedFieldsRoutes(scope, context);
+    patternRoutes(scope, context);
   });
 
   const ready = store

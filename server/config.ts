@@ -27,6 +27,10 @@ export interface LimitsConfig {
   max_query_series: number;
   max_query_length: number;
   query_timeout: number;
+  /** Adds `detected_level` structured metadata to entries at ingest (Loki's default: on). */
+  discover_log_levels: boolean;
+  /** Labels whose value becomes `service_name` when a stream has none, in order; empty = off. */
+  discover_service_name: string[];
 }
 
 export type WalSyncMode = 'batch' | 'interval';
@@ -58,7 +62,7 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-type FieldKind = 'bool' | 'int' | 'float' | 'duration' | 'bytes' | 'string' | 'port' | WalSyncMode[];
+type FieldKind = 'bool' | 'int' | 'float' | 'duration' | 'bytes' | 'string' | 'string_list' | 'port' | WalSyncMode[];
 interface Section { [key: string]: FieldKind | Section }
 
 // Durations are held in milliseconds, sizes in bytes.
@@ -97,6 +101,8 @@ const SCHEMA: Section = {
     max_query_series: 'int',
     max_query_length: 'duration',
     query_timeout: 'duration',
+    discover_log_levels: 'bool',
+    discover_service_name: 'string_list',
   },
 };
 
@@ -140,6 +146,23 @@ export function defaultConfig(): ServerConfig {
       max_query_series: 500,
       max_query_length: 721 * 3_600_000,
       query_timeout: 60_000,
+      discover_log_levels: true,
+      // Loki's default list (pkg/validation/limits.go, validation.discover-service-name).
+      discover_service_name: [
+        'service',
+        'app',
+        'application',
+        'app_name',
+        'name',
+        'app_kubernetes_io_name',
+        'container',
+        'container_name',
+        'k8s_container_name',
+        'component',
+        'workload',
+        'job',
+        'k8s_job_name',
+      ],
     },
   };
 }
@@ -162,6 +185,11 @@ function convert(kind: FieldKind, value: unknown, path: string): unknown {
     case 'int':
       if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) fail('must be a whole number ≥ 0');
       return value;
+    case 'string_list':
+      // YAML `key:` (null) is an empty list, as Loki reads it.
+      if (value === null) return [];
+      if (!Array.isArray(value) || value.some((v) => typeof v !== 'string' || v.length === 0)) fail('must be a list of non-empty strings');
+      return [...(value as string[])];
     case 'port':
       if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 65535) fail('must be a port number 0–65535');
       return value;

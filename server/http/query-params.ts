@@ -56,7 +56,8 @@ export function parseInstantQuery(params: URLSearchParams, nowMs = Date.now()): 
   return { query, time, limit, direction };
 }
 
-function parseLimit(text: string | null): number {
+/** Loki's `limit` parameter: default 100, a positive integer. */
+export function parseLimit(text: string | null): number {
   if (text === null || text === '') return DEFAULT_LIMIT;
   if (!/^[+-]?\d+$/.test(text)) throw badRequest(`strconv.Atoi: parsing ${JSON.stringify(text)}: invalid syntax`);
   const limit = Number(text);

@@ -27,7 +27,7 @@ export function parseQueryParam(query: string): Expr {
   }
 }
 
-/** Runs the query and maps the engine's errors to Loki's statuses. */
+/** Checks the entries limit, runs the query and maps the engine's errors to Loki's statuses. */
 async function execute(ctx: ServerContext, request: FastifyRequest, expr: Expr, params: QueryParams): Promise<QueryRun> {
   const limits = ctx.config.limits_config;
   if (isLogQuery(expr) && limits.max_entries_limit_per_query > 0 && params.limit > limits.max_entries_limit_per_query) {
@@ -35,6 +35,12 @@ async function execute(ctx: ServerContext, request: FastifyRequest, expr: Expr, 
       `max entries limit per query exceeded, limit > max_entries_limit_per_query (${params.limit} > ${limits.max_entries_limit_per_query})`,
     );
   }
+  return runForRequest(ctx, request, expr, params);
+}
+
+/** Runs a query for an HTTP request (tenant, timeout, series limit, cancellation) and maps the engine's errors to Loki's statuses. */
+export async function runForRequest(ctx: ServerContext, request: FastifyRequest, expr: Expr, params: QueryParams): Promise<QueryRun> {
+  const limits = ctx.config.limits_config;
   try {
     return await runQuery(expr, params, {
       store: ctx.store,

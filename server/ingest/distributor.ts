@@ -9,7 +9,9 @@ import { formatByteSize } from '../units.js';
 import type { ServerMetrics } from '../metrics.js';
 import type { Store } from '../store/store.js';
 import type { MemStream } from '../store/stream.js';
+import { TailHub } from '../query/tail.js';
 import { TokenBucket, takeFromState } from './ratelimit.js';
+import { IngestDetector } from './detect.js';
 import { decodePushBody, decodePushRecord, encodePushRecordHeader, type PushFormat } from './record.js';
 import { ValidationError, formatMs, formatTimestamp, validateStreamLabels, type DiscardReason } from './validate.js';
 
@@ -36,13 +38,19 @@ export class Distributor {
   private readonly tenantBuckets = new Map<string, TokenBucket>();
   /** Raw label strings as clients send them → stream, so the hot path parses labels once. */
   private readonly streamCache = new Map<string, MemStream>();
+  /** Live tail subscribers (`/loki/api/v1/tail`); fed every entry a push appends. */
+  readonly tail = new TailHub();
+  /** Loki's service_name and detected_level discovery (limits discover_service_name, discover_log_levels). */
+  private readonly detector: IngestDetector;
 
   constructor(
     private readonly store: Store,
     private readonly limits: LimitsConfig,
     private readonly maxBodyBytes: number,
     private readonly metrics: ServerMetrics,
-  ) {}
+  ) {
+    this.detector = new IngestDetector(limits);
+  }
 
   /** Validates and stores a decoded push; `body` is what goes to the WAL. */
   push(tenant: string, format: PushFormat, body: Buffer, batch: PushBatch, nowMs: number): PushOutcome {
@@ -83,7 +91,8 @@ export class Distributor {
       const stream = this.resolveStream(ctx, pushStream.labels, first, last, streamBytes[s]!);
       if (stream === undefined) continue;
       if (!this.streamRateOk(ctx, stream, first, last, streamBytes[s]!)) continue;
-      accepted += this.appendEntries(ctx, stream, batch, bytes, first, last);
+      const src = this.detector.annotate(batch, bytes, stream.labelMap, first, last);
+      accepted += this.appendEntries(ctx, stream, batch, src, first, last);
       touched.push(stream);
     }
 
@@ -121,9 +130,10 @@ export class Distributor {
         continue;
       }
       if (seq <= stream.flushedWalSeq) continue;
+      const src = this.detector.annotate(batch, bytes, stream.labelMap, pushStream.firstEntry, pushStream.firstEntry + pushStream.entryCount);
       for (let i = pushStream.firstEntry, end = i + pushStream.entryCount; i < end; i++) {
         if (rejected.has(i)) continue;
-        this.appendOne(stream, batch, bytes, i);
+        this.appendOne(stream, batch, src, i);
       }
       touched.push(stream);
     }
@@ -144,7 +154,9 @@ export class Distributor {
     const cached = this.streamCache.get(key);
     // Retention may have deleted the stream since it was cached; appending to it would lose the entries.
     if (cached !== undefined && this.store.holds(cached)) return cached;
-    const { labels, pairs } = validateStreamLabels(rawLabels, this.limits);
+    const valid = validateStreamLabels(rawLabels, this.limits);
+    // Loki adds service_name before the stream is identified, not counted against max_label_names_per_series.
+    const { labels, pairs } = this.detector.withServiceName(valid.pairs) ?? valid;
     let stream = this.store.stream(tenant, labels);
     if (stream === undefined) {
       const limit = this.limits.max_global_streams_per_user;
@@ -238,8 +250,10 @@ export class Distributor {
         this.addError(ctx, message, 1);
         continue;
       }
-      if (this.appendOne(stream, batch, bytes, i)) accepted++;
-      else this.metrics.duplicatesDropped.inc({ tenant: ctx.tenant });
+      if (this.appendOne(stream, batch, bytes, i)) {
+        accepted++;
+        this.tail.offer(ctx.tenant, stream, batch, bytes, i);
+      } else this.metrics.duplicatesDropped.inc({ tenant: ctx.tenant });
     }
     return accepted;
   }

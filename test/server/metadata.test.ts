@@ -8,7 +8,7 @@ describe('labels, label values and series', () => {
   let srv: InProcessServer;
   const ts = nowNs(-60_000);
   beforeAll(async () => {
-    srv = await startServer({ limits_config: { reject_old_samples: false } });
+    srv = await startServer({ limits_config: { reject_old_samples: false, discover_log_levels: false, discover_service_name: [] } });
     const res = await push(srv.url, [
       { labels: { app: 'api', namespace: 'prod', pod: 'api-1' }, entries: [{ ts, line: 'a' }] },
       { labels: { app: 'api', namespace: 'dev', pod: 'api-2' }, entries: [{ ts, line: 'b' }] },

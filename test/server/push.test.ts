@@ -11,7 +11,7 @@ const MINUTE = 60_000;
 describe('push API round trips', () => {
   let srv: InProcessServer;
   beforeAll(async () => {
-    srv = await startServer();
+    srv = await startServer({ limits_config: { discover_log_levels: false, discover_service_name: [] } });
   });
   afterAll(() => srv.close());
 
@@ -115,7 +115,7 @@ describe('push API round trips', () => {
 describe('push validation, as Loki validates', () => {
   let srv: InProcessServer;
   beforeAll(async () => {
-    srv = await startServer();
+    srv = await startServer({ limits_config: { discover_log_levels: false, discover_service_name: [] } });
   });
   afterAll(() => srv.close());
 
@@ -206,7 +206,7 @@ describe('push limits', () => {
   beforeAll(async () => {
     srv = await startServer({
       distributor: { max_recv_msg_size: '64KB' },
-      limits_config: { ingestion_rate_mb: 0.01, ingestion_burst_size_mb: 0.02, per_stream_rate_limit: '1KB', per_stream_rate_limit_burst: '4KB' },
+      limits_config: { ingestion_rate_mb: 0.01, ingestion_burst_size_mb: 0.02, per_stream_rate_limit: '1KB', per_stream_rate_limit_burst: '4KB', discover_log_levels: false, discover_service_name: [] },
     });
   });
   afterAll(() => srv.close());
@@ -238,7 +238,7 @@ describe('push limits', () => {
 describe('push with worker_threads: 0 (everything on the event loop)', () => {
   let srv: InProcessServer;
   beforeAll(async () => {
-    srv = await startServer({ ingester: { worker_threads: 0, chunk_block_size: '1KB' } });
+    srv = await startServer({ ingester: { worker_threads: 0, chunk_block_size: '1KB' }, limits_config: { discover_log_levels: false, discover_service_name: [] } });
   });
   afterAll(() => srv.close());
 

@@ -25,7 +25,7 @@ function qs(params: Record<string, string | bigint | number>): string {
 describe('query_range with log queries', () => {
   let srv: InProcessServer;
   beforeAll(async () => {
-    srv = await startServer({ limits_config: { reject_old_samples: false } });
+    srv = await startServer({ limits_config: { reject_old_samples: false, discover_log_levels: false, discover_service_name: [] } });
     const res = await push(srv.url, [
       {
         labels: { app: 'api', env: 'prod' },
@@ -152,7 +152,7 @@ describe('query_range with log queries', () => {
 describe('query and query_range with metric queries', () => {
   let srv: InProcessServer;
   beforeAll(async () => {
-    srv = await startServer({ limits_config: { reject_old_samples: false } });
+    srv = await startServer({ limits_config: { reject_old_samples: false, discover_log_levels: false, discover_service_name: [] } });
     const entries = [0n, 10n, 20n, 30n, 59n, 60n, 61n].map((s) => ({ ts: T0 + s * SEC, line: `tick ${s}` }));
     expect((await push(srv.url, [{ labels: { app: 'clock' }, entries }])).status).toBe(204);
   });

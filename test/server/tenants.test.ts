@@ -5,7 +5,7 @@ import { getJson, push } from '../helpers/push.js';
 describe('multi-tenancy with auth_enabled: true', () => {
   let srv: InProcessServer;
   beforeAll(async () => {
-    srv = await startServer({ auth_enabled: true });
+    srv = await startServer({ auth_enabled: true, limits_config: { discover_log_levels: false, discover_service_name: [] } });
     const ts = nowNs(-60_000);
     expect((await push(srv.url, [{ labels: { app: 'alpha', team: 'a' }, entries: [{ ts, line: 'from A' }] }], 'protobuf', { 'X-Scope-OrgID': 'tenant-a' })).status).toBe(204);
     expect((await push(srv.url, [{ labels: { app: 'beta', owner: 'b' }, entries: [{ ts, line: 'from B' }] }], 'json', { 'X-Scope-OrgID': 'tenant-b' })).status).toBe(204);
