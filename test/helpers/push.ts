@@ -74,7 +74,11 @@ export async function push(
   return { status: res.status, body: await res.text() };
 }
 
-export async function getJson(url: string, headers: Record<string, string> = {}): Promise<{ status: number; json: unknown; text: string }> {
+/** A GET with the response's status, text, JSON (undefined when not JSON) and content type. */
+export async function getJson(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; json: any; text: string; type: string }> {
   const res = await fetch(url, { headers });
   const text = await res.text();
   let json: unknown = undefined;
@@ -83,5 +87,5 @@ export async function getJson(url: string, headers: Record<string, string> = {})
   } catch {
     json = undefined;
   }
-  return { status: res.status, json, text };
+  return { status: res.status, json, text, type: res.headers.get('content-type') ?? '' };
 }

@@ -1,22 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { push } from '../helpers/push.js';
+import { getJson, push } from '../helpers/push.js';
 import { startServer, type InProcessServer } from '../helpers/server.js';
 
 const SEC = 1_000_000_000n;
 /** A fixed, recent-enough second so expected bodies can be written out literally. */
 const T0 = (BigInt(Date.now()) / 1000n - 600n) * SEC;
 
-async function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; text: string; json: any }> {
-  const res = await fetch(url, { headers });
-  const text = await res.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, text, json };
-}
+const get = getJson;
 
 function qs(params: Record<string, string | bigint | number>): string {
   return new URLSearchParams(Object.entries(params).map(([k, v]) => [k, String(v)])).toString();
