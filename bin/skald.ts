@@ -4,9 +4,12 @@
  * pull in the server and the server does not pull in the agent.
  */
 import { Command } from 'commander';
+import { registerCliCommands } from '../cli/commands.js';
 
 const program = new Command();
 program.name('skald').description('Skald: a lightweight, Loki-compatible log stack').showHelpAfterError();
+
+registerCliCommands(program);
 
 program
   .command('server')
