@@ -212,6 +212,8 @@ export class Tailer {
   private progressed = false;
   /** The last look at the file being read found nothing more in it. */
   private atEnd = false;
+  /** When a look last found everything read (ms since the epoch; 0 = never). */
+  private caughtUpAtMs = 0;
   /** The file finished last: its rotated name (if found) and mtime, to find rotations skipped since. */
   private lastFinished: { name: string | undefined; mtimeNs: bigint } | undefined;
   /** Identities of files this tailer read (recent ones), never re-read as skipped rotations. */
@@ -279,6 +281,15 @@ export class Tailer {
    */
   get caughtUp(): boolean {
     return this.atEnd && !this.paused && this.backlog.length === 0;
+  }
+
+  /**
+   * When a look last found everything written read (ms since the epoch, 0 = never). A part
+   * that had not come by then was not in the file then; unlike `caughtUp` it stays meaningful
+   * for a file that is written all the time.
+   */
+  get caughtUpAt(): number {
+    return this.caughtUp ? Date.now() : this.caughtUpAtMs;
   }
 
   /** Files currently open (backlog and current), oldest first. */
@@ -638,7 +649,7 @@ export class Tailer {
       if (this.closed || (this.paused && !this.finishing)) return false;
       // Nothing new (the common case of a poll): no buffer, no read.
       if (file.gzip === undefined && fstatSync(file.handle.fd).size <= file.offset) {
-        this.atEnd = true;
+        this.reachedEnd();
         return true;
       }
       this.atEnd = false;
@@ -650,7 +661,7 @@ export class Tailer {
         if (this.closed || (this.paused && !this.finishing)) return false;
         const bytesRead = file.gzip !== undefined ? await file.gzip.read(buffer, file.offset) : (await file.handle.read(buffer, 0, this.chunkBytes, file.offset)).bytesRead;
         if (bytesRead === 0) {
-          this.atEnd = file.gzip === undefined;
+          if (file.gzip === undefined) this.reachedEnd();
           return true;
         }
         this.progressed = true;
@@ -664,6 +675,11 @@ export class Tailer {
       }
       await waitFor;
     }
+  }
+
+  private reachedEnd(): void {
+    this.atEnd = true;
+    if (!this.paused && this.backlog.length === 0) this.caughtUpAtMs = Date.now();
   }
 
   /**

@@ -153,22 +153,27 @@ export class TargetReader {
     return this.tailer.start();
   }
 
-  /** Flushes partial lines and multiline blocks that waited too long. */
+  /**
+   * Flushes partial lines and multiline blocks that waited too long — measured up to when
+   * reading last caught up with the file, not up to now: while reading lags (paused for room, a
+   * backlog of rotated files) a partial line's final part or a block's next line may be on disk
+   * unread, and flushing would split the line. A file written all the time still catches up
+   * between reads, so an orphaned partial there does time out (and stops holding positions back).
+   */
   tick(nowMs: number): void {
-    // While reading lags (paused for room, a backlog of rotated files), a partial line's final
-    // part or a block's next line may be on disk unread: flushing now would split the line.
-    if (this.released || !this.tailer.caughtUp) return;
+    if (this.released) return;
+    const readUpTo = Math.min(nowMs, this.tailer.caughtUpAt);
     const joiner = this.joiner;
     if (joiner !== undefined) {
       const due = joiner.nextDeadline();
-      if (due !== undefined && due <= nowMs) {
-        joiner.flushExpired(nowMs, this.records);
+      if (due !== undefined && due <= readUpTo) {
+        joiner.flushExpired(readUpTo, this.records);
         this.process(nowMs);
       }
     }
     const pipelineDue = this.pipeline.nextDeadline();
-    if (pipelineDue !== undefined && pipelineDue <= nowMs) {
-      for (const entry of this.pipeline.flush(nowMs)) this.ship(entry);
+    if (pipelineDue !== undefined && pipelineDue <= readUpTo) {
+      for (const entry of this.pipeline.flush(readUpTo)) this.ship(entry);
     }
     this.advance();
   }

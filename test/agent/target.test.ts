@@ -98,8 +98,26 @@ describe('TargetReader', () => {
     appendFileSync(path, `${T} stdout P alone`);
     appendFileSync(path, `\n`);
     await sleep(150);
-    r.tick(Date.now() + 60_000);
+    r.tick(Date.now());
+    expect(sink.shipped).toEqual([]); // not yet: 300 ms have not passed
+    await sleep(300);
+    r.tick(Date.now());
     expect(sink.shipped.map((s) => s.entry.line)).toEqual(['alone']);
+  });
+
+  it('times out an orphaned partial line in a file that is written all the time', async () => {
+    const sink = new GatedSink();
+    const { reader: r, path } = await reader(sink, [{ cri: { max_wait_time: '300ms' } }]);
+    appendFileSync(path, `${T} stderr P orphan\n`);
+    const until = Date.now() + 700;
+    for (let i = 0; Date.now() < until; i++) {
+      appendFileSync(path, `${T} stdout F busy ${i}\n`);
+      await sleep(20);
+      r.tick(Date.now());
+    }
+    await sleep(100);
+    r.tick(Date.now());
+    expect(sink.shipped.map((s) => s.entry.line)).toContain('orphan');
   });
 
   it('does not release a multiline block early while its next lines wait unread', async () => {
