@@ -7,7 +7,7 @@
  *   out when all its values look like ids (every value a number or a UUID, except a label whose one
  *   or two values are all `0`/`1`), unless it is one of the static labels `cluster`, `namespace`,
  *   `instance`, `pod`. Cardinality is exact (Loki: a HyperLogLog estimate). Sorted by name.
- * - GET /loki/api/v1/drilldown-limits: `{limits, pattern_ingester_enabled, version}` (Loki's
+ * - GET|POST /loki/api/v1/drilldown-limits: `{limits, pattern_ingester_enabled, version}` (Loki's
  *   `DrilldownConfigResponse`), limits from this server's `limits_config`.
  * - GET|POST /loki/api/v1/label/__stream_shard__/values: always no values, since streams are not
  *   sharded here; Grafana then runs its queries unsplit. (A static route: it wins over the
@@ -116,6 +116,7 @@ export function detectedLabelRoutes(app: FastifyInstance, ctx: ServerContext): v
     };
   };
   app.get('/loki/api/v1/drilldown-limits', drilldownLimits);
+  app.post('/loki/api/v1/drilldown-limits', drilldownLimits);
 
   // No stream sharding: Loki omits `data` when there is nothing to return.
   const shards = async () => ({ status: 'success' });

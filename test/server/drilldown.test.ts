@@ -217,6 +217,11 @@ describe('Logs Drilldown metadata endpoints', () => {
       expect(json.pattern_ingester_enabled).toBe(true);
       expect(json.version).toMatch(/^\d+\.\d+\.\d+/);
       expect(json.limits).toMatchObject({ max_entries_limit_per_query: 5000, max_query_series: 500, max_query_length: '30d1h', query_timeout: '1m' });
+      // The volume routes exist, so Drilldown may use them; and POST answers the same.
+      expect(json.limits.volume_enabled).toBe(true);
+      const posted = await fetch(`${srv.url}/loki/api/v1/drilldown-limits`, { method: 'POST' });
+      expect(posted.status).toBe(200);
+      expect(await posted.json()).toEqual(json);
     });
 
     it('answers __stream_shard__ values with no data, other label values as before', async () => {
