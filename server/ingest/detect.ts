@@ -149,49 +149,61 @@ export function keywordLevel(src: Uint8Array, start: number, end: number): Level
   let warn = false;
   let critical = false;
   let debug = false;
+  // The second byte is compared inline before a whole keyword, so most candidate bytes cost one load.
   for (let p = start; p < end; p++) {
     const c = src[p]!;
     if (KEYWORD_START[c] === 0) continue;
     switch (c) {
       case 0x69: // i
-        if (startsWith(src, p, end, KW.info)) return 'info';
+        if (end - p >= 4 && src[p + 1] === 0x6e && src[p + 2] === 0x66 && src[p + 3] === 0x6f) return 'info';
         break;
       case 0x49: // I
-        if (startsWith(src, p, end, KW.INFO)) return 'info';
+        if (end - p >= 4 && src[p + 1] === 0x4e && src[p + 2] === 0x46 && src[p + 3] === 0x4f) return 'info';
         break;
       case 0x65: // e
-        if (!error && startsWith(src, p, end, KW.errColon)) error = true;
+        if (!error && end - p >= 4 && src[p + 1] === 0x72 && src[p + 2] === 0x72 && src[p + 3] === 0x3a) error = true;
         break;
       case 0x45: // E
-        if (!error && startsWith(src, p, end, KW.ERRColon)) error = true;
+        if (!error && end - p >= 4 && src[p + 1] === 0x52 && src[p + 2] === 0x52 && src[p + 3] === 0x3a) error = true;
         break;
-      case 0x77: // w
-        if (!warn && (startsWith(src, p, end, KW.warnColon) || startsWith(src, p, end, KW.warning))) warn = true;
-        break;
-      case 0x57: // W
-        if (!warn && (startsWith(src, p, end, KW.WARNColon) || startsWith(src, p, end, KW.WARNING))) warn = true;
-        break;
-      case 0x63: // c
-        if (!critical && startsWith(src, p, end, KW.criticalColon)) critical = true;
-        break;
-      case 0x43: // C
-        if (!critical && startsWith(src, p, end, KW.CRITICALColon)) critical = true;
-        break;
-      case 0x64: // d
-        if (!debug && startsWith(src, p, end, KW.debug)) debug = true;
-        break;
-      case 0x44: // D
-        if (!debug && startsWith(src, p, end, KW.DEBUG)) debug = true;
-        break;
-      case 0x5b: // [
-        if (!error && (startsWith(src, p, end, KW.bErr) || startsWith(src, p, end, KW.bERR) || startsWith(src, p, end, KW.bError) || startsWith(src, p, end, KW.bERROR))) {
-          error = true;
-        } else if (!warn && (startsWith(src, p, end, KW.bWarn) || startsWith(src, p, end, KW.bWARN))) {
-          warn = true; // `[warning]` is covered by `warning`
-        } else if (!critical && (startsWith(src, p, end, KW.bCritical) || startsWith(src, p, end, KW.bCRITICAL))) {
-          critical = true;
+      case 0x77: // w: `warn:` or `warning`
+        if (!warn && end - p >= 5 && src[p + 1] === 0x61 && src[p + 2] === 0x72 && src[p + 3] === 0x6e) {
+          const d = src[p + 4];
+          if (d === 0x3a || (d === 0x69 && end - p >= 7 && src[p + 5] === 0x6e && src[p + 6] === 0x67)) warn = true;
         }
         break;
+      case 0x57: // W: `WARN:` or `WARNING`
+        if (!warn && end - p >= 5 && src[p + 1] === 0x41 && src[p + 2] === 0x52 && src[p + 3] === 0x4e) {
+          const d = src[p + 4];
+          if (d === 0x3a || (d === 0x49 && end - p >= 7 && src[p + 5] === 0x4e && src[p + 6] === 0x47)) warn = true;
+        }
+        break;
+      case 0x63: // c
+        if (!critical && src[p + 1] === 0x72 && startsWith(src, p, end, KW.criticalColon)) critical = true;
+        break;
+      case 0x43: // C
+        if (!critical && src[p + 1] === 0x52 && startsWith(src, p, end, KW.CRITICALColon)) critical = true;
+        break;
+      case 0x64: // d
+        if (!debug && src[p + 1] === 0x65 && startsWith(src, p, end, KW.debug)) debug = true;
+        break;
+      case 0x44: // D
+        if (!debug && src[p + 1] === 0x45 && startsWith(src, p, end, KW.DEBUG)) debug = true;
+        break;
+      case 0x5b: {
+        // [
+        const d = src[p + 1];
+        if (d === 0x65 || d === 0x45) {
+          if (!error && (startsWith(src, p, end, KW.bErr) || startsWith(src, p, end, KW.bERR) || startsWith(src, p, end, KW.bError) || startsWith(src, p, end, KW.bERROR))) {
+            error = true;
+          }
+        } else if (d === 0x77 || d === 0x57) {
+          if (!warn && (startsWith(src, p, end, KW.bWarn) || startsWith(src, p, end, KW.bWARN))) warn = true; // `[warning]` is covered by `warning`
+        } else if (d === 0x63 || d === 0x43) {
+          if (!critical && (startsWith(src, p, end, KW.bCritical) || startsWith(src, p, end, KW.bCRITICAL))) critical = true;
+        }
+        break;
+      }
     }
   }
   if (error) return 'error';
@@ -337,7 +349,7 @@ function logfmtLevel(src: Uint8Array, start: number, end: number, found: Span): 
         valueEnd = p;
       }
     }
-    if (keyEnd > keyStart) {
+    if (keyEnd > keyStart && LEVEL_FIELD_LENGTH[keyEnd - keyStart] === 1 && LEVEL_FIELD_FIRST[src[keyStart]!] === 1) {
       for (let f = 0; f < best; f++) {
         if (equalFoldBytes(src, keyStart, keyEnd, LEVEL_FIELD_BYTES[f]!)) {
           best = f;
@@ -352,25 +364,46 @@ function logfmtLevel(src: Uint8Array, start: number, end: number, found: Span): 
   return best < LEVEL_FIELD_BYTES.length;
 }
 
+/** Quick rejection before comparing a logfmt key with every level field: its length and first byte (any case). */
+const LEVEL_FIELD_LENGTH = new Uint8Array(64);
+const LEVEL_FIELD_FIRST = new Uint8Array(256);
+for (const field of LEVEL_FIELD_BYTES) {
+  LEVEL_FIELD_LENGTH[field.length] = 1;
+  LEVEL_FIELD_FIRST[lowerAscii(field[0]!)] = 1;
+  LEVEL_FIELD_FIRST[lowerAscii(field[0]!) - 32] = 1;
+}
+
 function containsByte(src: Uint8Array, start: number, end: number, byte: number): boolean {
   for (let p = start; p < end; p++) if (src[p] === byte) return true;
   return false;
 }
 
+/** Scratch for lineLevel (single-threaded, not reentrant): no object per line. */
+const FOUND: Span = { start: -1, end: -1 };
+
 /** Loki's extractLogLevelFromLogLine. */
 export function lineLevel(src: Uint8Array, start: number, end: number): Level {
-  const found: Span = { start: -1, end: -1 };
-  let has = false;
-  if (jsonBounds(src, start, end)) {
-    let p = start;
-    while (isSpace(src[p]!)) p++;
-    jsonLevel(src, p, end, 0, found);
-    has = found.start >= 0;
-  } else if (containsByte(src, start, end, 0x3d)) {
-    has = logfmtLevel(src, start, end, found);
-  } else {
-    return keywordLevel(src, start, end);
-  }
+  if (jsonBounds(src, start, end)) return jsonLineLevel(src, start, end);
+  return containsByte(src, start, end, 0x3d) ? logfmtLineLevel(src, start, end) : keywordLevel(src, start, end);
+}
+
+/** lineLevel of a line that passed jsonBounds. */
+function jsonLineLevel(src: Uint8Array, start: number, end: number): Level {
+  const found = FOUND;
+  found.start = -1;
+  found.end = -1;
+  let p = start;
+  while (isSpace(src[p]!)) p++;
+  jsonLevel(src, p, end, 0, found);
+  return (found.start >= 0 ? spelledLevel(src, found.start, found.end) : undefined) ?? keywordLevel(src, start, end);
+}
+
+/** lineLevel of a line that is not JSON and holds a `=`. */
+function logfmtLineLevel(src: Uint8Array, start: number, end: number): Level {
+  const found = FOUND;
+  found.start = -1;
+  found.end = -1;
+  const has = logfmtLevel(src, start, end, found);
   return (has ? spelledLevel(src, found.start, found.end) : undefined) ?? keywordLevel(src, start, end);
 }
 
@@ -390,26 +423,54 @@ function severityLevel(text: string): Level {
 
 // ---- the detector -------------------------------------------------------------------
 
-/** Per push: the batch's metadata columns, grown to hold one more pair per entry. */
-interface Annotation {
-  offsets: Uint32Array;
-  pairs: number;
-  /** The batch bytes followed by LEVEL_TABLE (shared by every stream of the push). */
-  src: Uint8Array;
-  base: number;
-}
-
 /** `detected_level` and the level names, appended after a push's bytes for the new pairs to point at. */
 const LEVEL_TABLE_TEXT = LEVEL_LABEL + LEVELS.join('');
 const LEVEL_TABLE = toBytes(LEVEL_TABLE_TEXT);
-const LEVEL_OFFSETS = new Map<string, number>(LEVELS.map((level) => [level, LEVEL_TABLE_TEXT.indexOf(level, LEVEL_LABEL.length)]));
+/** Where each level's name starts in LEVEL_TABLE. */
+const LEVEL_AT: Readonly<Record<Level, number>> = Object.fromEntries(
+  LEVELS.map((level) => [level, LEVEL_TABLE_TEXT.indexOf(level, LEVEL_LABEL.length)]),
+) as Record<Level, number>;
+const isLevel = (value: string): value is Level => (LEVELS as readonly string[]).includes(value);
+
+/**
+ * Scratch buffers up to this size are kept for the next push; a larger push gets buffers of its
+ * own, so one huge request does not pin its size in memory for good.
+ */
+const KEEP_SCRATCH_BYTES = 8 * 1024 * 1024;
+/** Room left after the level table for level-like stream label values kept as given. */
+const SPARE_BYTES = 256;
+
+/** A scratch buffer's size for `need` bytes (a multiple of 4): half again as much, within KEEP_SCRATCH_BYTES. */
+function scratchSize(need: number): number {
+  return (Math.max(need, Math.min(KEEP_SCRATCH_BYTES, need + (need >>> 1))) + 3) & ~3;
+}
 
 const decoder = new TextDecoder();
 
 export class IngestDetector {
   readonly levels: boolean;
   private readonly serviceLabels: readonly string[];
-  private readonly annotations = new WeakMap<PushBatch, Annotation>();
+
+  // The batch being annotated and its rewritten columns. They live in scratch buffers reused from
+  // push to push: the distributor uses a batch's annotation only while it appends that push,
+  // synchronously, and the head and the tail copy what they keep.
+  private batch: PushBatch | undefined;
+  /** The batch bytes, then LEVEL_TABLE, then any values kept as given (srcEnd bytes in use). */
+  private src = new Uint8Array(0);
+  private srcEnd = 0;
+  /** Where LEVEL_TABLE starts in src. */
+  private base = 0;
+  private pairs = 0;
+  private offsets = new Uint32Array(0);
+  private metaFirst = new Uint32Array(0);
+  private metaCount = new Uint32Array(0);
+  /** The first `=` in src[equalsFrom, base), or base when there is none (see lineLevel). */
+  private equalsFrom = 0;
+  private equalsAt = -1;
+  /** Values kept as given appended to src for this batch → their offset. */
+  private readonly extraValues = new Map<string, number>();
+  /** Per stream label map: the normalised level of its first level-like label, or null. */
+  private readonly labelLevels = new WeakMap<ReadonlyMap<string, string>, string | null>();
 
   constructor(limits: Pick<LimitsConfig, 'discover_log_levels' | 'discover_service_name'>) {
     this.levels = limits.discover_log_levels;
@@ -441,99 +502,171 @@ export class IngestDetector {
    * Adds `detected_level` to the entries [first, last) of a stream, rewriting the batch's
    * metadata columns; returns the bytes the batch's offsets now index into (the push's bytes
    * plus the level names). Without level discovery, returns `bytes` unchanged.
+   *
+   * The returned bytes and the rewritten columns are valid until another batch is annotated:
+   * use them before annotating the next push.
    */
   annotate(batch: PushBatch, bytes: Uint8Array, streamLabels: ReadonlyMap<string, string>, first: number, last: number): Uint8Array {
     if (!this.levels || last <= first) return bytes;
-    let ann = this.annotations.get(batch);
-    if (ann === undefined) {
-      const src = new Uint8Array(bytes.length + LEVEL_TABLE.length);
-      src.set(bytes, 0);
-      src.set(LEVEL_TABLE, bytes.length);
-      const pairs = batch.metadataPairCount;
-      const offsets = new Uint32Array(4 * (2 * pairs + batch.entryCount));
-      offsets.set(batch.metadataOffsets.subarray(0, 4 * pairs));
-      ann = { offsets, pairs, src, base: bytes.length };
-      this.annotations.set(batch, ann);
-      batch.metadataOffsets = offsets;
-      // Copies: the originals may be shared with whoever decoded the batch.
-      batch.metadataFirst = batch.metadataFirst.slice();
-      batch.metadataCount = batch.metadataCount.slice();
-    }
+    if (this.batch !== batch) this.start(batch, bytes);
     // A level-like stream label decides every entry's level (unless it has detected_level).
-    let src = ann.src;
-    let streamLevel: Span | undefined;
-    const fromLabel = levelFromLabels(streamLabels);
-    if (fromLabel !== undefined) {
-      const normalized = normalizeLevel(fromLabel);
-      const known = LEVEL_OFFSETS.get(normalized);
-      if (known !== undefined) {
-        streamLevel = { start: ann.base + known, end: ann.base + known + normalized.length };
+    let levelStart = -1;
+    let levelEnd = -1;
+    const fromLabel = this.labelLevel(streamLabels);
+    if (fromLabel !== null) {
+      if (isLevel(fromLabel)) {
+        levelStart = this.base + LEVEL_AT[fromLabel];
       } else {
-        // A value Loki keeps as given: this stream's pairs point into a copy that ends with it.
-        const value = toBytes(normalized);
-        src = new Uint8Array(ann.src.length + value.length);
-        src.set(ann.src, 0);
-        src.set(value, ann.src.length);
-        streamLevel = { start: ann.src.length, end: ann.src.length + value.length };
+        // A value Loki keeps as given: appended once per batch after the level table.
+        levelStart = this.extraValues.get(fromLabel) ?? this.appendValue(fromLabel);
       }
+      levelEnd = levelStart + Buffer.byteLength(fromLabel);
     }
-    this.annotateEntries(batch, ann, src, first, last, streamLevel);
-    return src;
+    this.annotateEntries(batch, first, last, levelStart, levelEnd);
+    return this.src;
   }
 
-  private annotateEntries(batch: PushBatch, ann: Annotation, src: Uint8Array, first: number, last: number, streamLevel: Span | undefined): void {
-    const offsets = ann.offsets;
-    const base = ann.base;
-    const metaFirst = batch.metadataFirst;
-    const metaCount = batch.metadataCount;
+  /** Copies the batch's bytes and metadata columns into the scratch buffers and points the batch at them. */
+  private start(batch: PushBatch, bytes: Uint8Array): void {
+    const base = bytes.length;
+    const srcSize = base + LEVEL_TABLE.length + SPARE_BYTES;
+    if (this.src.length < srcSize || this.src.length > KEEP_SCRATCH_BYTES) this.src = new Uint8Array(scratchSize(srcSize));
+    const src = this.src;
+    src.set(bytes, 0);
+    src.set(LEVEL_TABLE, base);
+    this.srcEnd = base + LEVEL_TABLE.length;
+    this.base = base;
+    this.extraValues.clear();
+    this.equalsFrom = 0;
+    this.equalsAt = -1;
+
+    const pairs = batch.metadataPairCount;
+    const entries = batch.entryCount;
+    const offsetsSize = 4 * (2 * pairs + entries);
+    if (this.offsets.length < offsetsSize || 4 * this.offsets.length > KEEP_SCRATCH_BYTES) this.offsets = new Uint32Array(scratchSize(4 * offsetsSize) / 4);
+    if (this.metaFirst.length < entries || 4 * this.metaFirst.length > KEEP_SCRATCH_BYTES) {
+      this.metaFirst = new Uint32Array(scratchSize(4 * entries) / 4);
+      this.metaCount = new Uint32Array(this.metaFirst.length);
+    }
+    this.offsets.set(batch.metadataOffsets.subarray(0, 4 * pairs));
+    // Copies: the originals may be shared with whoever decoded the batch.
+    this.metaFirst.set(batch.metadataFirst.subarray(0, entries));
+    this.metaCount.set(batch.metadataCount.subarray(0, entries));
+    this.pairs = pairs;
+    batch.metadataOffsets = this.offsets;
+    batch.metadataFirst = this.metaFirst;
+    batch.metadataCount = this.metaCount;
+    this.batch = batch;
+  }
+
+  /** Appends a stream label's level value to src (growing it if needed); returns its offset. */
+  private appendValue(value: string): number {
+    const encoded = toBytes(value);
+    const at = this.srcEnd;
+    if (at + encoded.length > this.src.length) {
+      const bigger = new Uint8Array(2 * (at + encoded.length));
+      bigger.set(this.src.subarray(0, at));
+      this.src = bigger;
+    }
+    this.src.set(encoded, at);
+    this.srcEnd = at + encoded.length;
+    this.extraValues.set(value, at);
+    return at;
+  }
+
+  /** lineLevel of a line of the batch, finding `=` with a native search shared by the lines that follow. */
+  private lineLevel(start: number, end: number): Level {
+    const src = this.src;
+    if (jsonBounds(src, start, end)) return jsonLineLevel(src, start, end);
+    if (start < this.equalsFrom || this.equalsAt < start) {
+      // The first `=` at or after `start` in the batch's bytes (base when none): valid for every
+      // later line start up to it, so a batch's lines are searched about once in all.
+      this.equalsFrom = start;
+      const at = src.indexOf(0x3d, start);
+      this.equalsAt = at < 0 || at > this.base ? this.base : at;
+    }
+    return this.equalsAt < end ? logfmtLineLevel(src, start, end) : keywordLevel(src, start, end);
+  }
+
+  private labelLevel(labels: ReadonlyMap<string, string>): string | null {
+    let level = this.labelLevels.get(labels);
+    if (level === undefined) {
+      const value = levelFromLabels(labels);
+      level = value === undefined ? null : normalizeLevel(value);
+      this.labelLevels.set(labels, level);
+    }
+    return level;
+  }
+
+  private annotateEntries(batch: PushBatch, first: number, last: number, streamStart: number, streamEnd: number): void {
+    const src = this.src;
+    const offsets = this.offsets;
+    const base = this.base;
+    const metaFirst = this.metaFirst;
+    const metaCount = this.metaCount;
+    const lineStart = batch.lineStart;
+    const lineEnd = batch.lineEnd;
+    const fromStream = streamStart >= 0;
+    let at = this.pairs;
     for (let i = first; i < last; i++) {
       const f = metaFirst[i]!;
       const c = metaCount[i]!;
       let levelStart = -1;
       let levelEnd = -1;
-      let severity: string | undefined;
-      let present = false;
-      let bestField = streamLevel === undefined ? LEVEL_FIELD_BYTES.length : 0;
-      for (let p = 4 * f, end = 4 * (f + c); p < end; p += 4) {
-        const ns = offsets[p]!;
-        const ne = offsets[p + 1]!;
-        if (equalBytes(src, ns, ne, LEVEL_LABEL_BYTES)) {
-          present = true;
-          break;
+      if (c === 0) {
+        // No metadata (the common case): the stream label, else the line.
+        if (fromStream) {
+          levelStart = streamStart;
+          levelEnd = streamEnd;
+        } else {
+          const level = this.lineLevel(lineStart[i]!, lineEnd[i]!);
+          levelStart = base + LEVEL_AT[level];
+          levelEnd = levelStart + level.length;
         }
-        for (let k = 0; k < bestField; k++) {
-          if (equalBytes(src, ns, ne, LEVEL_FIELD_BYTES[k]!)) {
-            bestField = k;
-            levelStart = offsets[p + 2]!;
-            levelEnd = offsets[p + 3]!;
+      } else {
+        let severity: string | undefined;
+        let present = false;
+        let bestField = fromStream ? 0 : LEVEL_FIELD_BYTES.length;
+        for (let p = 4 * f, end = 4 * (f + c); p < end; p += 4) {
+          const ns = offsets[p]!;
+          const ne = offsets[p + 1]!;
+          if (equalBytes(src, ns, ne, LEVEL_LABEL_BYTES)) {
+            present = true;
             break;
           }
+          for (let k = 0; k < bestField; k++) {
+            if (equalBytes(src, ns, ne, LEVEL_FIELD_BYTES[k]!)) {
+              bestField = k;
+              levelStart = offsets[p + 2]!;
+              levelEnd = offsets[p + 3]!;
+              break;
+            }
+          }
+          if (!fromStream && equalBytes(src, ns, ne, OTLP_SEVERITY_BYTES)) {
+            severity = decoder.decode(src.subarray(offsets[p + 2]!, offsets[p + 3]!));
+          }
         }
-        if (streamLevel === undefined && equalBytes(src, ns, ne, OTLP_SEVERITY_BYTES)) {
-          severity = decoder.decode(src.subarray(offsets[p + 2]!, offsets[p + 3]!));
+        // Loki keeps an entry's own detected_level.
+        if (present) continue;
+        let level: Level | undefined;
+        if (fromStream) {
+          levelStart = streamStart;
+          levelEnd = streamEnd;
+        } else if (levelStart >= 0) {
+          // A metadata value: its normalised spelling, or else the value as given.
+          level = spelledLevel(src, levelStart, levelEnd);
+        } else if (severity !== undefined && severity !== '') {
+          level = severityLevel(severity);
+        } else {
+          level = this.lineLevel(lineStart[i]!, lineEnd[i]!);
         }
+        if (level !== undefined) {
+          levelStart = base + LEVEL_AT[level];
+          levelEnd = levelStart + level.length;
+        }
+        // The entry's pairs move to the end of the columns, followed by detected_level.
+        offsets.copyWithin(4 * at, 4 * f, 4 * (f + c));
       }
-      // Loki keeps an entry's own detected_level.
-      if (present) continue;
-      let level: Level | undefined;
-      if (streamLevel !== undefined) {
-        levelStart = streamLevel.start;
-        levelEnd = streamLevel.end;
-      } else if (levelStart >= 0) {
-        // A metadata value: its normalised spelling, or else the value as given.
-        level = spelledLevel(src, levelStart, levelEnd);
-      } else if (severity !== undefined && severity !== '') {
-        level = severityLevel(severity);
-      } else {
-        level = lineLevel(src, batch.lineStart[i]!, batch.lineEnd[i]!);
-      }
-      if (level !== undefined) {
-        levelStart = base + LEVEL_OFFSETS.get(level)!;
-        levelEnd = levelStart + level.length;
-      }
-      // The entry's pairs move to the end of the columns, followed by detected_level.
-      const at = ann.pairs;
-      offsets.copyWithin(4 * at, 4 * f, 4 * (f + c));
       const q = 4 * (at + c);
       offsets[q] = base;
       offsets[q + 1] = base + LEVEL_LABEL.length;
@@ -541,9 +674,10 @@ export class IngestDetector {
       offsets[q + 3] = levelEnd;
       metaFirst[i] = at;
       metaCount[i] = c + 1;
-      ann.pairs = at + c + 1;
+      at += c + 1;
     }
-    batch.metadataPairCount = ann.pairs;
+    this.pairs = at;
+    batch.metadataPairCount = at;
   }
 }
 

@@ -202,3 +202,94 @@ describe('the discovery switches', () => {
     );
   });
 });
+
+describe('detected_level edge cases (keyword boundaries, label values, consecutive pushes)', () => {
+  let srv: InProcessServer;
+  const ts = nowNs(-60_000);
+  const keywordCases: Array<[string, string]> = [
+    ['warn without a colon', 'unknown'],
+    ['WARNIN truncated', 'unknown'],
+    ['Info in mixed case', 'unknown'],
+    ['ends with inf', 'unknown'],
+    ['ends with info', 'info'],
+    ['ends with err', 'unknown'],
+    ['ends with err:', 'error'],
+    ['[warning] bracketed', 'warn'],
+    ['debug first, info later', 'info'],
+    ['ERR: and WARN: both', 'error'],
+    ['WARNING: and debug', 'warn'],
+    ['[critical] then debug', 'critical'],
+    ['[CRITICAL] then [WARN]', 'warn'],
+    ['[err] then [warn]', 'error'],
+    ['crit: short', 'unknown'],
+    ['DEBUGGING', 'debug'],
+    ['[e [w [c [ alone', 'unknown'],
+    ['a=b c', 'unknown'],
+    ['msg="level=error" x=y', 'unknown'],
+    ['Level=WARN x=1', 'warn'],
+    ['SEVERITY_TEXT=Err x=1', 'error'],
+    ['lvl=trc level=dbg', 'debug'],
+    ['lvl="fatal" msg=x', 'fatal'],
+    ['level=notice but warning: here', 'warn'], // an unknown field value falls back to the keyword scan
+    ['{"level":"WRN","msg":"json"}', 'warn'],
+    ['{"msg":"no level but [ERROR]"}', 'error'],
+  ];
+
+  beforeAll(async () => {
+    srv = await startServer({ limits_config: { reject_old_samples: false } });
+    const first = await push(srv.url, [
+      { labels: { app: 'kw' }, entries: keywordCases.map(([line], i) => ({ ts: ts + BigInt(i), line })) },
+      { labels: { app: 's1', level: 'notice' }, entries: [{ ts, line: 'error: ignored' }, { ts: ts + 1n, line: 'second', metadata: [['trace_id', 't1']] }] },
+      { labels: { app: 's2', severity: 'audit' }, entries: [{ ts, line: 'info ignored' }] },
+      { labels: { app: 's3', level: 'notice' }, entries: [{ ts, line: 'same odd value again' }] },
+      { labels: { app: 's4', lvl: 'WRN' }, entries: [{ ts, line: 'debug ignored' }] },
+      {
+        labels: { app: 's5', level: 'error' },
+        entries: [
+          { ts, line: 'own level kept', metadata: [['detected_level', 'mine']] },
+          { ts: ts + 1n, line: 'metadata kept', metadata: [['trace_id', 't5'], ['level', 'debug']] },
+        ],
+      },
+      { labels: { app: 's6', level: 'wärn' }, entries: [{ ts, line: 'non-ASCII value kept as given' }] },
+    ]);
+    expect(first.status).toBe(204);
+    // A second push reuses whatever the first one left behind: its entries must not change.
+    const second = await push(srv.url, [
+      { labels: { app: 'p2' }, entries: [{ ts, line: 'level=error second push' }, { ts: ts + 1n, line: 'plain' }] },
+      { labels: { app: 's7', level: 'verbose' }, entries: [{ ts, line: 'another odd value' }] },
+      { labels: { app: 's1', level: 'notice' }, entries: [{ ts: ts + 2n, line: 'third' }] },
+    ]);
+    expect(second.status).toBe(204);
+  });
+  afterAll(() => srv.close());
+
+  it('scans keywords and logfmt/JSON fields exactly as Loki does', () => {
+    const got = levelsByLine(srv, 'app="kw"');
+    for (const [line, level] of keywordCases) expect([line, got.get(line)]).toEqual([line, [['detected_level', level]]]);
+  });
+
+  it('takes each stream’s label value, normalised or as given, for every entry of every push', () => {
+    const s1 = levelsByLine(srv, 'app="s1"');
+    expect(s1.get('error: ignored')).toEqual([['detected_level', 'notice']]);
+    expect(s1.get('second')).toEqual([
+      ['trace_id', 't1'],
+      ['detected_level', 'notice'],
+    ]);
+    expect(s1.get('third')).toEqual([['detected_level', 'notice']]);
+    expect(levelsByLine(srv, 'app="s2"').get('info ignored')).toEqual([['detected_level', 'audit']]);
+    expect(levelsByLine(srv, 'app="s3"').get('same odd value again')).toEqual([['detected_level', 'notice']]);
+    expect(levelsByLine(srv, 'app="s4"').get('debug ignored')).toEqual([['detected_level', 'warn']]);
+    const s5 = levelsByLine(srv, 'app="s5"');
+    expect(s5.get('own level kept')).toEqual([['detected_level', 'mine']]);
+    expect(s5.get('metadata kept')).toEqual([
+      ['trace_id', 't5'],
+      ['level', 'debug'],
+      ['detected_level', 'error'],
+    ]);
+    expect(levelsByLine(srv, 'app="s6"').get('non-ASCII value kept as given')).toEqual([['detected_level', 'wärn']]);
+    expect(levelsByLine(srv, 'app="s7"').get('another odd value')).toEqual([['detected_level', 'verbose']]);
+    const p2 = levelsByLine(srv, 'app="p2"');
+    expect(p2.get('level=error second push')).toEqual([['detected_level', 'error']]);
+    expect(p2.get('plain')).toEqual([['detected_level', 'unknown']]);
+  });
+});
