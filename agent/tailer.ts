@@ -389,15 +389,7 @@ export class Tailer {
 
   private async findRotatedSibling(saved: FileIdentity): Promise<{ path: string; handle: FileHandle } | undefined> {
     const dir = dirname(this.path);
-    const base = basename(this.path);
-    let names: string[];
-    try {
-      names = await readdir(dir);
-    } catch {
-      return undefined;
-    }
-    for (const name of names.sort().reverse()) {
-      if (!name.startsWith(base) || !ROTATED_SIBLING.test(name.slice(base.length))) continue;
+    for (const name of (await this.siblingNames(ROTATED_SIBLING)).reverse()) {
       const path = join(dir, name);
       const handle = await openIfExists(path);
       if (handle === undefined) continue;
@@ -603,31 +595,25 @@ export class Tailer {
   /** Kubelet's compressed rotations of this file, `N.log.<ts>.gz`, oldest first. */
   private async compressedSiblings(): Promise<{ name: string; path: string }[]> {
     const dir = dirname(this.path);
+    return (await this.siblingNames(COMPRESSED_SIBLING)).map((name) => ({ name, path: join(dir, name) }));
+  }
+
+  /** Names in this file's directory that are `<base><suffix>` with `suffix` matching, sorted. */
+  private async siblingNames(suffix: RegExp): Promise<string[]> {
     const base = basename(this.path);
     let names: string[];
     try {
-      names = await readdir(dir);
+      names = await readdir(dirname(this.path));
     } catch {
       return [];
     }
-    return names
-      .filter((name) => name.startsWith(base) && COMPRESSED_SIBLING.test(name.slice(base.length)))
-      .sort()
-      .map((name) => ({ name, path: join(dir, name) }));
+    return names.filter((name) => name.startsWith(base) && suffix.test(name.slice(base.length))).sort();
   }
 
   private async rotatedSiblings(): Promise<{ name: string; path: string; ino: bigint; dev: bigint; mtimeNs: bigint }[]> {
     const dir = dirname(this.path);
-    const base = basename(this.path);
-    let names: string[];
-    try {
-      names = await readdir(dir);
-    } catch {
-      return [];
-    }
     const out: { name: string; path: string; ino: bigint; dev: bigint; mtimeNs: bigint }[] = [];
-    for (const name of names.sort()) {
-      if (!name.startsWith(base) || !ROTATED_SIBLING.test(name.slice(base.length))) continue;
+    for (const name of await this.siblingNames(ROTATED_SIBLING)) {
       const path = join(dir, name);
       const st = await statIfExists(path);
       if (st !== undefined) out.push({ name, path, ino: st.ino, dev: st.dev, mtimeNs: st.mtimeNs });

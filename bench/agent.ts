@@ -40,6 +40,7 @@ import {
   exited, exitFailure, isRunning, logTail, machineBusySeconds, procCpuSeconds, procStatusKb, sampleRssKb, startServer, sumSamples, summarizeLog,
   terminateServer, UNTHROTTLED_LIMITS, writeServerConfig,
 } from './server-process.js';
+import { createRandom } from './generate.js';
 
 const BENCH_OUT = fileURLToPath(new URL('../../bench/out/', import.meta.url));
 const SKALD = fileURLToPath(new URL('../bin/skald.js', import.meta.url));
@@ -87,16 +88,6 @@ function parseOptions(): BenchOptions {
 
 // ---- CRI file generation -------------------------------------------------------------
 
-/** mulberry32, as in generate.ts: deterministic and fast. */
-function createRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let mixed = Math.imul(state ^ (state >>> 15), 1 | state);
-    mixed = (mixed + Math.imul(mixed ^ (mixed >>> 7), 61 | mixed)) ^ mixed;
-    return ((mixed ^ (mixed >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const LEVELS = ['debug', 'info', 'info', 'info', 'info', 'info', 'info', 'warn', 'error'];
 const MESSAGES = [

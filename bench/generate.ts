@@ -49,7 +49,7 @@ interface StreamShape {
 }
 
 /** mulberry32: tiny, fast, and good enough to make test data look varied. */
-function createRandom(seed: number): () => number {
+export function createRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
