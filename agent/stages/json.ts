@@ -13,7 +13,7 @@
  * `json_malformed`; Promtail drops without counting). A missing or null source changes nothing.
  */
 import type { JsonStageConfig } from '../config.js';
-import { StageConfigError, valueToString, type DropCounter, type ExtractedValue, type Stage, type StageEntry } from './types.js';
+import { StageConfigError, stageInput, type DropCounter, type ExtractedValue, type Stage, type StageEntry } from './types.js';
 
 /** One step of a path: a field name or an array index. */
 type Step = string | number;
@@ -105,11 +105,8 @@ export class JsonStage implements Stage {
   }
 
   process(entry: StageEntry): StageEntry | null {
-    let input: string | undefined = entry.line;
-    if (this.source !== undefined) {
-      input = valueToString(entry.extracted.get(this.source));
-      if (input === undefined) return entry;
-    }
+    const input = stageInput(entry, this.source);
+    if (input === undefined) return entry;
     let data: unknown;
     try {
       data = JSON.parse(input);

@@ -6,7 +6,7 @@
  * string) stops the parse; pairs before it are kept. A missing or null source changes nothing.
  */
 import type { LogfmtStageConfig } from '../config.js';
-import { valueToString, type Stage, type StageEntry } from './types.js';
+import { stageInput, type Stage, type StageEntry } from './types.js';
 
 /**
  * Calls `pair(key, value)` for each logfmt pair of `text`, in order, until the end or the first
@@ -97,11 +97,8 @@ export class LogfmtStage implements Stage {
   }
 
   process(entry: StageEntry): StageEntry {
-    let input: string | undefined = entry.line;
-    if (this.source !== undefined) {
-      input = valueToString(entry.extracted.get(this.source));
-      if (input === undefined) return entry;
-    }
+    const input = stageInput(entry, this.source);
+    if (input === undefined) return entry;
     this.current = entry;
     scanLogfmt(input, this.onPair);
     this.current = undefined;

@@ -7,7 +7,7 @@
  */
 import { compileRegex, regexCaptureNames } from '../../logql/index.js';
 import type { RegexStageConfig } from '../config.js';
-import { valueToString, type Stage, type StageEntry } from './types.js';
+import { stageInput, type Stage, type StageEntry } from './types.js';
 
 export class RegexStage implements Stage {
   private readonly re: RegExp;
@@ -28,11 +28,8 @@ export class RegexStage implements Stage {
   }
 
   process(entry: StageEntry): StageEntry {
-    let input: string | undefined = entry.line;
-    if (this.source !== undefined) {
-      input = valueToString(entry.extracted.get(this.source));
-      if (input === undefined) return entry;
-    }
+    const input = stageInput(entry, this.source);
+    if (input === undefined) return entry;
     const match = this.re.exec(input);
     if (match === null) return entry;
     const { groups, names } = this;

@@ -85,6 +85,14 @@ export function valueToString(value: ExtractedValue | undefined): string | undef
   return undefined;
 }
 
+/**
+ * The text a parsing stage reads: the line, or with `source` the extracted value of that name
+ * (undefined when it is missing, and the stage then leaves the entry as it is).
+ */
+export function stageInput(entry: StageEntry, source: string | undefined): string | undefined {
+  return source === undefined ? entry.line : valueToString(entry.extracted.get(source));
+}
+
 /** A label set's identity as text (sorted names with their values), for per-stream state. */
 export function labelsKey(labels: Map<string, string>): string {
   const names: string[] = [];
