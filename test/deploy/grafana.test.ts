@@ -11,7 +11,7 @@ import { posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { push, type TestStream } from '../helpers/push.js';
+import { getJson, push, type TestStream } from '../helpers/push.js';
 import { startServer, type InProcessServer } from '../helpers/server.js';
 
 type Json = Record<string, any>;
@@ -300,15 +300,8 @@ describe('deploy/grafana dashboard queries against a Skald server', () => {
       params.set('step', `${MINUTE_MS}ms`);
       url = `${srv.url}/loki/api/v1/query_range?${params}`;
     }
-    const res = await fetch(url, { headers });
-    const text = await res.text();
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      json = undefined;
-    }
-    return { url: `${decodeURIComponent(url)}`, status: res.status, text, json };
+    const { status, text, json } = await getJson(url, headers);
+    return { url: `${decodeURIComponent(url)}`, status, text, json };
   }
 
   function expectSuccess(a: QueryAnswer, resultType: string): any[] {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { typeFromBits, typesOf } from '../../server/http/detected-fields.js';
-import { push, type TestEntry } from '../helpers/push.js';
+import { getJson, push, type TestEntry } from '../helpers/push.js';
 import { startServer, type InProcessServer } from '../helpers/server.js';
 
 const SEC = 1_000_000_000n;
@@ -8,17 +8,9 @@ const SEC = 1_000_000_000n;
 const T0 = (BigInt(Date.now()) / 60_000n - 10n) * 60n * SEC;
 const iso = (ns: bigint) => new Date(Number(ns / 1_000_000n)).toISOString();
 
-async function get(path: string, params: Record<string, string | bigint> = {}): Promise<{ status: number; text: string; json: any; type: string }> {
+function get(path: string, params: Record<string, string | bigint> = {}): ReturnType<typeof getJson> {
   const qs = new URLSearchParams(Object.entries(params).map(([k, v]) => [k, String(v)])).toString();
-  const res = await fetch(`${path}${qs ? `?${qs}` : ''}`);
-  const text = await res.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, text, json, type: res.headers.get('content-type') ?? '' };
+  return getJson(`${path}${qs ? `?${qs}` : ''}`);
 }
 
 const withoutLevel = (fields: any[]) => fields.filter((f) => f.label !== 'detected_level');

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, tempDir, type InProcessServer } from '../helpers/server.js';
-import { push, type TestStream } from '../helpers/push.js';
+import { getJson, push, type TestStream } from '../helpers/push.js';
 
 const SEC = 1_000_000_000n;
 const MIN = 60n * SEC;
@@ -34,16 +34,8 @@ interface Stats {
   entries: number;
 }
 
-async function get(url: string, path: string, params: Record<string, string>): Promise<{ status: number; text: string; json: any; type: string | null }> {
-  const res = await fetch(`${url}${path}?${new URLSearchParams(params)}`);
-  const text = await res.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, text, json, type: res.headers.get('content-type') };
+function get(url: string, path: string, params: Record<string, string>): ReturnType<typeof getJson> {
+  return getJson(`${url}${path}?${new URLSearchParams(params)}`);
 }
 
 const range = { start: String(T0 - 10n * MIN), end: String(T0 + MIN) };
