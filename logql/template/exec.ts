@@ -6,7 +6,7 @@
  * (`template: line:1:2: executing "line" at <div 1 0>: error calling div: …`).
  */
 import { GoError, TemplateExecError } from './errors.js';
-import { lookupFunc } from './registry.js';
+import { lookupFunc, type FuncMap } from './registry.js';
 import type {
   AnyNode,
   ArgNode,
@@ -25,7 +25,7 @@ import type {
 import { nodeString } from './nodes.js';
 import { paramTypeName, type ExecContext, type GoFunc, type ParamType } from './signature.js';
 import { formatTime, GoTime, UTC } from './time.js';
-import { formatV, GoInt, GoSlice, isInt, isMap, isTrue, NIL_IFACE, typeName, utf8Length, type GoValue } from './values.js';
+import { formatV, GoInt, GoSlice, isInt, isMap, isTrue, NIL_IFACE, typeName, utf8Length, type GoMap, type GoValue } from './values.js';
 
 /** The "missing" final argument of a command that is not fed by a pipeline. */
 const MISSING: unique symbol = Symbol('missing');
@@ -49,6 +49,33 @@ export interface ExecTree {
   text: string;
   root: ListNode;
   defined: Map<string, ListNode>;
+  /** The function map the template was parsed against (Go builtins come on top). */
+  funcs: FuncMap;
+}
+
+/**
+ * A Go struct as a template's dot: fixed exported fields, and unlike a map, naming a field it lacks
+ * is an error (`can't evaluate field Foo in type struct { … }`) even with `missingkey=zero`.
+ * It is a GoMap so `index`, `range` and printing treat it like the map of its fields; Go would
+ * reject or print those differently, which alert templates do not rely on.
+ */
+export class GoStruct implements GoMap {
+  readonly kind = 'map';
+  readonly goType = 'map[string]interface {}';
+  constructor(
+    /** Go's type string for error messages, e.g. `struct { Labels map[string]string; Value float64 }`. */
+    readonly typeString: string,
+    private readonly fields: ReadonlyMap<string, GoValue>,
+  ) {}
+  lookup(key: string): GoValue | undefined {
+    return this.fields.get(key);
+  }
+  sortedKeys(): string[] {
+    return [...this.fields.keys()].sort();
+  }
+  get size(): number {
+    return this.fields.size;
+  }
 }
 
 /** Runs a parsed template; throws TemplateExecError. */
@@ -336,6 +363,12 @@ class State {
       if (m) return this.evalCall(dot, m, false, node, fieldName, args, final, receiver);
     }
     const hasArgs = (args !== null && args.length > 1) || final !== MISSING;
+    if (receiver instanceof GoStruct) {
+      const v = receiver.lookup(fieldName);
+      if (v === undefined) this.errorf(`can't evaluate field ${fieldName} in type ${receiver.typeString}`);
+      if (hasArgs) this.errorf(`${fieldName} has arguments but cannot be invoked as function`);
+      return v;
+    }
     if (isMap(receiver)) {
       if (hasArgs) this.errorf(`${fieldName} is not a method but has arguments`);
       const v = receiver.lookup(fieldName);
@@ -347,7 +380,7 @@ class State {
 
   private evalFunction(dot: GoValue, node: IdentifierNode, cmd: AnyNode, args: ArgNode[] | null, final: Final): GoValue {
     this.at(node);
-    const f = lookupFunc(node.name);
+    const f = lookupFunc(node.name, this.tree.funcs);
     if (!f) this.errorf(`${JSON.stringify(node.name)} is not a defined function`);
     return this.evalCall(dot, f.fn, f.builtin, cmd, node.name, args, final);
   }

@@ -1,13 +1,14 @@
 /**
- * `compileTemplate(text, name)`: parse a Go text/template once, run it per line.
+ * `compileTemplate(text, name, funcs?)`: parse a Go text/template once, run it per line. `funcs`
+ * replaces Loki's function map (Go's builtins stay available), like Go's `Template.Funcs`.
  *
  * Fast path: a template made only of text and `{{.name}}` references (any spacing or trim
  * markers) compiles to a list of parts that `execute` concatenates without interpretation.
  */
-import { execute, type ExecTree } from './exec.js';
+import { execute, GoStruct, type ExecTree } from './exec.js';
 import type { ArgNode, ListNode, Node, PipeNode } from './nodes.js';
 import { parseTemplate } from './parser.js';
-import { hasFunction } from './registry.js';
+import { hasFunction, LOKI_FUNCTIONS, type FuncMap } from './registry.js';
 import { formatV, NIL_IFACE, type GoMap, type GoValue } from './values.js';
 
 /** A part of a simple template: literal text, or the value of a top-level field of the dot. */
@@ -22,9 +23,13 @@ export class Template {
   readonly usesTimestamp: boolean;
   private readonly tree: ExecTree;
 
-  constructor(readonly name: string, readonly text: string) {
-    const parsed = parseTemplate(name, text, hasFunction);
-    this.tree = { name, text, root: parsed.root, defined: parsed.defined };
+  constructor(
+    readonly name: string,
+    readonly text: string,
+    funcs: FuncMap = LOKI_FUNCTIONS,
+  ) {
+    const parsed = parseTemplate(name, text, (fn) => hasFunction(fn, funcs));
+    this.tree = { name, text, root: parsed.root, defined: parsed.defined, funcs };
     this.simpleParts = parsed.defined.size === 0 ? simpleParts(parsed.root) : null;
     const idents = new Set<string>();
     collectIdentifiers(parsed.root, idents);
@@ -42,25 +47,32 @@ export class Template {
     if (parts !== null && data !== null && typeof data === 'object' && (data as GoMap).kind === 'map') {
       const m = data as GoMap;
       let out = '';
-      for (let i = 0; i < parts.length; i++) {
+      let i = 0;
+      for (; i < parts.length; i++) {
         const p = parts[i]!;
         if (typeof p === 'string') out += p;
         else {
           const v = m.lookup(p.field);
           if (typeof v === 'string') out += v;
-          else if (v === undefined) out += m.goType === 'map[string]string' ? '' : '<no value>';
-          else out += v === null || v === NIL_IFACE ? '<no value>' : formatV(v);
+          else if (v === undefined) {
+            // A struct's missing field is an error: let the executor report it.
+            if (m instanceof GoStruct) break;
+            out += m.goType === 'map[string]string' ? '' : '<no value>';
+          } else out += v === null || v === NIL_IFACE ? '<no value>' : formatV(v);
         }
       }
-      return out;
+      if (i === parts.length) return out;
     }
     return execute(this.tree, data, { line, timestampNs });
   }
 }
 
-/** Parses a template; throws TemplateSyntaxError with Go's message (`template: <name>:1: …`). */
-export function compileTemplate(text: string, name = 'line'): Template {
-  return new Template(name, text);
+/**
+ * Parses a template; throws TemplateSyntaxError with Go's message (`template: <name>:1: …`).
+ * `funcs` replaces Loki's functions for templates of another dialect (Prometheus alert templates).
+ */
+export function compileTemplate(text: string, name = 'line', funcs?: FuncMap): Template {
+  return new Template(name, text, funcs);
 }
 
 function simpleParts(root: ListNode): SimplePart[] | null {
