@@ -2,6 +2,7 @@
  * Assembles the server: opens the store, builds the fastify app with its route plugins,
  * and replays the WAL after the listener is up so /ready can say 503 meanwhile.
  */
+import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { ServerConfig } from './config.js';
@@ -13,13 +14,16 @@ import { detectedLabelRoutes } from './http/detected-labels.js';
 import { indexRoutes } from './http/index-stats.js';
 import { labelRoutes } from './http/labels.js';
 import { patternRoutes } from './http/patterns.js';
+import { prometheusRuleRoutes } from './http/prometheus-rules.js';
 import { pushRoutes } from './http/push.js';
 import { queryRoutes } from './http/query.js';
+import { ruleRoutes } from './http/rules.js';
 import { seriesRoutes } from './http/series.js';
 import { statusRoutes } from './http/status.js';
 import { tailRoutes } from './http/tail.js';
 import { registerTenantHook } from './http/tenant.js';
 import { ServerMetrics } from './metrics.js';
+import { Ruler } from './ruler/ruler.js';
 import { Store } from './store/store.js';
 import { WorkerPool } from './workers/pool.js';
 
@@ -63,7 +67,15 @@ export function createServer({ config, logger = false }: ServerOptions): SkaldSe
   );
   const distributor = new Distributor(store, config.limits_config, config.distributor.max_recv_msg_size, metrics);
   const queryWorkers = new WorkerPool(config.querier.worker_threads);
-  const context: ServerContext = { config, store, distributor, metrics, workers, queryWorkers, readiness: { ready: false } };
+  const ruler = new Ruler({
+    config: config.ruler,
+    directory: config.ruler.storage.local.directory || join(config.common.path_prefix, 'rules'),
+    store,
+    queryWorkers,
+    limits: config.limits_config,
+    metrics,
+  });
+  const context: ServerContext = { config, store, distributor, metrics, workers, queryWorkers, ruler, readiness: { ready: false } };
 
   // Per-request log lines would cost more than a push itself; errors are still logged.
   const app = Fastify({
@@ -90,6 +102,8 @@ export function createServer({ config, logger = false }: ServerOptions): SkaldSe
     detectedLabelRoutes(scope, context);
     detectedFieldsRoutes(scope, context);
     patternRoutes(scope, context);
+    ruleRoutes(scope, context);
+    prometheusRuleRoutes(scope, context);
   });
 
   const ready = store
@@ -100,6 +114,7 @@ export function createServer({ config, logger = false }: ServerOptions): SkaldSe
     .then((summary) => {
       if (summary.corruptSegments.length > 0) app.log.warn({ segments: summary.corruptSegments }, 'WAL segments ended in a torn record');
       context.readiness.ready = true;
+      ruler.start(app.log);
     });
 
   let closed = false;
@@ -112,6 +127,7 @@ export function createServer({ config, logger = false }: ServerOptions): SkaldSe
       closed = true;
       await app.close();
       await ready.catch(() => undefined);
+      await ruler.close();
       await store.close();
       await workers.close();
       await queryWorkers.close();

@@ -35,6 +35,30 @@ export interface LimitsConfig {
 
 export type WalSyncMode = 'batch' | 'interval';
 
+/** One of `ruler.remote_write.clients`: a Prometheus remote-write endpoint. */
+export interface RemoteWriteClientConfig {
+  url: string;
+  headers: Record<string, string>;
+  basic_auth?: { username: string; password: string };
+  remote_timeout: number;
+}
+
+/** Loki's `ruler` block (pkg/ruler/base/ruler.go, pkg/ruler/config.go), the keys Skald uses. */
+export interface RulerConfig {
+  /** Rule files live in `<directory>/<tenant>/<namespace>`; '' = `<common.path_prefix>/rules`. */
+  storage: { type: 'local'; local: { directory: string } };
+  /** Parsed from Loki's comma-separated `alertmanager_url`; each URL is its own Alertmanager. */
+  alertmanager_url: string[];
+  /** Base URL of the Grafana instance, for alerts' generatorURL; '' = none. */
+  external_url: string;
+  evaluation_interval: number;
+  poll_interval: number;
+  resend_delay: number;
+  notification_timeout: number;
+  enable_api: boolean;
+  remote_write: { enabled: boolean; add_org_id_header: boolean; clients: Record<string, RemoteWriteClientConfig> };
+}
+
 export interface ServerConfig {
   auth_enabled: boolean;
   server: { http_listen_address: string; http_listen_port: number };
@@ -55,6 +79,7 @@ export interface ServerConfig {
   /** Skald's own key: threads that extract metric queries' samples, apart from ingestion's. */
   querier: { worker_threads: number };
   limits_config: LimitsConfig;
+  ruler: RulerConfig;
 }
 
 /** Thrown for a configuration that cannot be used; the message names the key and the reason. */
@@ -62,7 +87,19 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-type FieldKind = 'bool' | 'int' | 'float' | 'duration' | 'bytes' | 'string' | 'string_list' | 'port' | WalSyncMode[];
+type FieldKind =
+  | 'bool'
+  | 'int'
+  | 'float'
+  | 'duration'
+  | 'bytes'
+  | 'string'
+  | 'optional_string'
+  | 'string_list'
+  | 'url_list'
+  | 'remote_write_clients'
+  | 'port'
+  | string[];
 interface Section { [key: string]: FieldKind | Section }
 
 // Durations are held in milliseconds, sizes in bytes.
@@ -103,6 +140,17 @@ const SCHEMA: Section = {
     query_timeout: 'duration',
     discover_log_levels: 'bool',
     discover_service_name: 'string_list',
+  },
+  ruler: {
+    storage: { type: ['local'], local: { directory: 'optional_string' } },
+    alertmanager_url: 'url_list',
+    external_url: 'optional_string',
+    evaluation_interval: 'duration',
+    poll_interval: 'duration',
+    resend_delay: 'duration',
+    notification_timeout: 'duration',
+    enable_api: 'bool',
+    remote_write: { enabled: 'bool', add_org_id_header: 'bool', clients: 'remote_write_clients' },
   },
 };
 
@@ -164,6 +212,17 @@ export function defaultConfig(): ServerConfig {
         'k8s_job_name',
       ],
     },
+    ruler: {
+      storage: { type: 'local', local: { directory: '' } },
+      alertmanager_url: [],
+      external_url: '',
+      evaluation_interval: 60_000,
+      poll_interval: 60_000,
+      resend_delay: 60_000,
+      notification_timeout: 10_000,
+      enable_api: true,
+      remote_write: { enabled: false, add_org_id_header: true, clients: {} },
+    },
   };
 }
 
@@ -172,7 +231,7 @@ function convert(kind: FieldKind, value: unknown, path: string): unknown {
     throw new ConfigError(`${path}: ${reason} (got ${JSON.stringify(value)})`);
   };
   if (Array.isArray(kind)) {
-    if (typeof value !== 'string' || !kind.includes(value as WalSyncMode)) fail(`must be one of ${kind.join(', ')}`);
+    if (typeof value !== 'string' || !kind.includes(value)) fail(`must be one of ${kind.join(', ')}`);
     return value;
   }
   switch (kind) {
@@ -182,6 +241,17 @@ function convert(kind: FieldKind, value: unknown, path: string): unknown {
     case 'string':
       if (typeof value !== 'string' || value.length === 0) fail('must be a non-empty string');
       return value;
+    case 'optional_string':
+      if (value === null) return '';
+      if (typeof value !== 'string') fail('must be a string');
+      return value;
+    case 'url_list': {
+      if (value === null || value === '') return [];
+      if (typeof value !== 'string') fail('must be a comma-separated list of URLs');
+      return (value as string).split(',').map((url) => checkUrl(url.trim(), path));
+    }
+    case 'remote_write_clients':
+      return remoteWriteClients(value, path);
     case 'int':
       if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) fail('must be a whole number ≥ 0');
       return value;
@@ -207,6 +277,50 @@ function convert(kind: FieldKind, value: unknown, path: string): unknown {
       return bytes;
     }
   }
+}
+
+function checkUrl(url: string, path: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ConfigError(`${path}: invalid URL ${JSON.stringify(url)}`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new ConfigError(`${path}: URL ${JSON.stringify(url)} must be http or https`);
+  return url;
+}
+
+const REMOTE_WRITE_CLIENT_KEYS = new Set(['url', 'headers', 'basic_auth', 'remote_timeout']);
+
+/** `clients: {<id>: {url, headers, basic_auth: {username, password}, remote_timeout}}`, as Prometheus's remote_write entries. */
+function remoteWriteClients(value: unknown, path: string): Record<string, RemoteWriteClientConfig> {
+  if (value === null) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) throw new ConfigError(`${path}: must be a mapping of client id to remote-write config`);
+  const clients: Record<string, RemoteWriteClientConfig> = {};
+  for (const [id, raw] of Object.entries(value as Record<string, unknown>)) {
+    const at = `${path}.${id}`;
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(`${at}: must be a mapping`);
+    const entry = raw as Record<string, unknown>;
+    for (const key of Object.keys(entry)) if (!REMOTE_WRITE_CLIENT_KEYS.has(key)) throw new ConfigError(`${at}.${key}: unknown key`);
+    if (typeof entry.url !== 'string') throw new ConfigError(`${at}.url: required`);
+    const client: RemoteWriteClientConfig = { url: checkUrl(entry.url, `${at}.url`), headers: {}, remote_timeout: 30_000 };
+    if (entry.headers !== undefined && entry.headers !== null) {
+      if (typeof entry.headers !== 'object' || Array.isArray(entry.headers) || Object.values(entry.headers).some((v) => typeof v !== 'string')) {
+        throw new ConfigError(`${at}.headers: must be a mapping of header names to strings`);
+      }
+      client.headers = { ...(entry.headers as Record<string, string>) };
+    }
+    if (entry.basic_auth !== undefined) {
+      const auth = entry.basic_auth as Record<string, unknown> | null;
+      if (auth === null || typeof auth !== 'object' || typeof auth.username !== 'string' || typeof auth.password !== 'string') {
+        throw new ConfigError(`${at}.basic_auth: needs username and password strings`);
+      }
+      client.basic_auth = { username: auth.username, password: auth.password };
+    }
+    if (entry.remote_timeout !== undefined) client.remote_timeout = convert('duration', entry.remote_timeout, `${at}.remote_timeout`) as number;
+    clients[id] = client;
+  }
+  return clients;
 }
 
 function applySection(target: Record<string, unknown>, schema: Section, input: unknown, path: string): void {

@@ -3,6 +3,8 @@
  * so existing dashboards and alerts keep working.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { NotifierObserver } from './ruler/notifier.js';
+import type { RemoteWriteObserver } from './ruler/remote-write.js';
 import type { StoreObserver } from './store/store.js';
 
 export class ServerMetrics {
@@ -89,6 +91,63 @@ export class ServerMetrics {
     registers: [this.registry],
   });
 
+  // The ruler's metrics carry Prometheus's rule-manager and notifier names with Loki's `loki_`
+  // prefix and `user` label, so Loki's ruler dashboards and alerts read them unchanged.
+  readonly ruleEvaluations = new Counter({
+    name: 'loki_prometheus_rule_evaluations_total',
+    help: 'Rule evaluations, per tenant and rule group.',
+    labelNames: ['user', 'rule_group'] as const,
+    registers: [this.registry],
+  });
+  readonly ruleEvaluationFailures = new Counter({
+    name: 'loki_prometheus_rule_evaluation_failures_total',
+    help: 'Rule evaluations that failed, per tenant and rule group.',
+    labelNames: ['user', 'rule_group'] as const,
+    registers: [this.registry],
+  });
+  readonly ruleEvaluationDuration = new Histogram({
+    name: 'loki_prometheus_rule_evaluation_duration_seconds',
+    help: 'Time a rule evaluation took, per tenant.',
+    labelNames: ['user'] as const,
+    buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
+  readonly ruleGroupLastDuration = new Gauge({
+    name: 'loki_prometheus_rule_group_last_duration_seconds',
+    help: 'Duration of the last evaluation of a rule group.',
+    labelNames: ['user', 'rule_group'] as const,
+    registers: [this.registry],
+  });
+  readonly notificationsSent = new Counter({
+    name: 'loki_prometheus_notifications_sent_total',
+    help: 'Alerts sent to an Alertmanager.',
+    labelNames: ['alertmanager'] as const,
+    registers: [this.registry],
+  });
+  readonly notificationErrors = new Counter({
+    name: 'loki_prometheus_notifications_errors_total',
+    help: 'Alerts whose sending to an Alertmanager failed.',
+    labelNames: ['alertmanager'] as const,
+    registers: [this.registry],
+  });
+  readonly notificationsDropped = new Counter({
+    name: 'loki_prometheus_notifications_dropped_total',
+    help: 'Alerts dropped because a notification queue was full.',
+    registers: [this.registry],
+  });
+  readonly notificationQueueLength = new Gauge({
+    name: 'loki_prometheus_notifications_queue_length',
+    help: 'Alerts waiting to be sent, per Alertmanager.',
+    labelNames: ['alertmanager'] as const,
+    registers: [this.registry],
+  });
+  readonly remoteWriteSamples = new Counter({
+    name: 'skald_ruler_remote_write_samples_total',
+    help: 'Samples of recording rules and ALERTS series remote-written, per client and outcome (sent, failed).',
+    labelNames: ['client', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }
@@ -103,6 +162,28 @@ export class ServerMetrics {
       },
       chunksDeleted: (count) => this.chunksDeleted.inc(count),
       blockDecompressed: () => this.blocksDecompressed.inc(),
+    };
+  }
+
+  observeRuleEvaluation(tenant: string, group: string, seconds: number, failed: boolean): void {
+    this.ruleEvaluations.inc({ user: tenant, rule_group: group });
+    if (failed) this.ruleEvaluationFailures.inc({ user: tenant, rule_group: group });
+    this.ruleEvaluationDuration.observe({ user: tenant }, seconds);
+  }
+
+  notifierObserver(): NotifierObserver {
+    return {
+      sent: (alertmanager, count) => this.notificationsSent.inc({ alertmanager }, count),
+      failed: (alertmanager, count) => this.notificationErrors.inc({ alertmanager }, count),
+      dropped: (count) => this.notificationsDropped.inc(count),
+      queueLength: (alertmanager, length) => this.notificationQueueLength.set({ alertmanager }, length),
+    };
+  }
+
+  remoteWriteObserver(): RemoteWriteObserver {
+    return {
+      samplesSent: (client, count) => this.remoteWriteSamples.inc({ client, outcome: 'sent' }, count),
+      samplesFailed: (client, count) => this.remoteWriteSamples.inc({ client, outcome: 'failed' }, count),
     };
   }
 }

@@ -2,6 +2,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { ServerConfig } from '../config.js';
 import type { Distributor } from '../ingest/distributor.js';
+import type { Ruler } from '../ruler/ruler.js';
 import type { ServerMetrics } from '../metrics.js';
 import type { Store } from '../store/store.js';
 import type { WorkerPool } from '../workers/pool.js';
@@ -15,6 +16,8 @@ export interface ServerContext {
   workers: WorkerPool;
   /** Metric queries' threads: block decoding and sample extraction. */
   queryWorkers: WorkerPool;
+  /** Rule evaluation, the rule store and alert state. */
+  ruler: Ruler;
   /** False until the WAL has been replayed. */
   readiness: { ready: boolean };
 }

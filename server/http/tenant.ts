@@ -22,7 +22,7 @@ export function validateTenantId(id: string): string | undefined {
 export function registerTenantHook(app: FastifyInstance, authEnabled: boolean): void {
   app.decorateRequest('tenant', '');
   app.addHook('onRequest', async (request: FastifyRequest) => {
-    if (!request.url.startsWith('/loki/') && !request.url.startsWith('/api/prom/')) return;
+    if (!request.url.startsWith('/loki/') && !request.url.startsWith('/api/prom/') && !request.url.startsWith('/prometheus/')) return;
     if (!authEnabled) {
       request.tenant = DEFAULT_TENANT;
       return;

@@ -50,6 +50,50 @@ describe('server configuration', () => {
     expect(() => configFromObject(input)).toThrow(message);
   });
 
+  it("reads Loki's ruler keys, with Loki's defaults", () => {
+    expect(configFromObject({}).ruler).toMatchObject({
+      alertmanager_url: [],
+      evaluation_interval: 60_000,
+      poll_interval: 60_000,
+      resend_delay: 60_000,
+      enable_api: true,
+      remote_write: { enabled: false, add_org_id_header: true, clients: {} },
+    });
+    const ruler = configFromObject({
+      ruler: {
+        storage: { type: 'local', local: { directory: '/rules' } },
+        alertmanager_url: 'http://am-0:9093, http://user:pw@am-1:9093/prefix',
+        evaluation_interval: '15s',
+        resend_delay: '2m',
+        remote_write: {
+          enabled: true,
+          clients: { prom: { url: 'http://prom:9090/api/v1/write', headers: { 'X-Team': 'a' }, basic_auth: { username: 'u', password: 'p' }, remote_timeout: '5s' } },
+        },
+      },
+    }).ruler;
+    expect(ruler.storage.local.directory).toBe('/rules');
+    expect(ruler.alertmanager_url).toEqual(['http://am-0:9093', 'http://user:pw@am-1:9093/prefix']);
+    expect(ruler.evaluation_interval).toBe(15_000);
+    expect(ruler.resend_delay).toBe(120_000);
+    expect(ruler.remote_write.clients.prom).toEqual({
+      url: 'http://prom:9090/api/v1/write',
+      headers: { 'X-Team': 'a' },
+      basic_auth: { username: 'u', password: 'p' },
+      remote_timeout: 5_000,
+    });
+  });
+
+  it('names the ruler key and the reason for a bad value', () => {
+    const fails = (ruler: unknown) => () => configFromObject({ ruler });
+    expect(fails({ alertmanager_url: 'http://ok:9093,not a url' })).toThrow('ruler.alertmanager_url: invalid URL "not a url"');
+    expect(fails({ alertmanager_url: 'ftp://am:21' })).toThrow('ruler.alertmanager_url: URL "ftp://am:21" must be http or https');
+    expect(fails({ storage: { type: 's3' } })).toThrow('ruler.storage.type: must be one of local');
+    expect(fails({ resend_delay: 'soon' })).toThrow('ruler.resend_delay: invalid duration');
+    expect(fails({ remote_write: { clients: { prom: { url: 'http://p', queue_config: {} } } } })).toThrow('ruler.remote_write.clients.prom.queue_config: unknown key');
+    expect(fails({ remote_write: { clients: { prom: {} } } })).toThrow('ruler.remote_write.clients.prom.url: required');
+    expect(fails({ enable_apis: true })).toThrow('ruler.enable_apis: unknown key');
+  });
+
   it('lets flags override the file', () => {
     const dir = tempDir();
     const file = join(dir, 'config.yaml');

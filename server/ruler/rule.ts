@@ -1,0 +1,23 @@
+/** What alerting and recording rules share: their input samples, health and evaluation status. */
+
+/** One sample of a rule's query result at the evaluation time (a scalar has no labels). */
+export interface RuleSample {
+  readonly labels: Record<string, string>;
+  readonly value: number;
+}
+
+/** Prometheus's rule health strings (rules/rule.go). */
+export type RuleHealth = 'unknown' | 'ok' | 'err';
+
+export interface RuleStatus {
+  health: RuleHealth;
+  lastError: string;
+  /** Milliseconds since the epoch of the last evaluation; 0 = never. */
+  lastEvaluation: number;
+  evaluationSeconds: number;
+}
+
+/** A rule's evaluation failed: its health becomes `err` and nothing is sent for it that cycle. */
+export class RuleEvaluationError extends Error {
+  override readonly name = 'RuleEvaluationError';
+}
