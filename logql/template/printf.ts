@@ -91,8 +91,10 @@ function fmtInt(n: bigint, verb: string, sp: Spec): string {
 function fmtFloat(f: number, verb: string, sp: Spec): string {
   let s: string;
   if (!Number.isFinite(f)) {
-    s = Number.isNaN(f) ? 'NaN' : f > 0 ? (sp.plus ? '+Inf' : 'Inf') : '-Inf';
-    if (Number.isNaN(f) && sp.plus) s = '+NaN';
+    // Go's fmtFloat keeps the sign of an infinity (`+Inf`, or ` Inf` with the space flag) and
+    // shows one on NaN only when the plus or space flag asks for it.
+    const sign = f < 0 ? '-' : sp.plus ? '+' : sp.space ? ' ' : Number.isNaN(f) ? '' : '+';
+    s = sign + (Number.isNaN(f) ? 'NaN' : 'Inf');
     return pad(s, { ...sp, zero: false });
   }
   const prec = sp.prec;

@@ -124,8 +124,8 @@ function funcsFor(externalURL: string): FuncMap {
 
 const fn = (params: ParamType[], call: GoFunc['call'], variadic = false): GoFunc => ({ params, variadic, call });
 const str = (v: GoValue | undefined): string => v as string;
-/** Go `%.4g`. The engine's sprintf prints +Inf as "Inf" where Go prints "+Inf", so non-finite values use %v's text. */
-const g4 = (v: number): string => (Number.isFinite(v) ? sprintf('%.4g', [v]) : formatFloatV(v));
+/** Go `%.4g`: what Prometheus's humanize functions print numbers with. */
+const g4 = (v: number): string => sprintf('%.4g', [v]);
 
 function prometheusFuncs(externalURL: string): FuncMap {
   const path = urlPath(externalURL);

@@ -20,6 +20,11 @@ describe('printf (Go fmt verbs)', () => {
     expect(sprintf('%.3g|%g|%g', [1234.5678, 1e21, 100000])).toBe('1.23e+03|1e+21|100000');
   });
 
+  it('infinities keep their sign, NaN only shows one when asked (Go fmtFloat)', () => {
+    expect(sprintf('%g|%f|%v|%5.1f|%-6e|', [Infinity, Infinity, Infinity, Infinity, -Infinity])).toBe('+Inf|+Inf|+Inf| +Inf|-Inf  |');
+    expect(sprintf('% g|%+g|%g|%+g|% f|%05f', [Infinity, NaN, NaN, -Infinity, NaN, Infinity])).toBe(' Inf|+NaN|NaN|-Inf| NaN| +Inf');
+  });
+
   it('%v of other values, %t, %T', () => {
     expect(render('{{ printf "%v %v %t %T %T %T %T %T" true .a true 1 1.5 "s" true (add 1 1) }}', { a: 'x' })).toBe(
       'true x true int float64 string bool int64',
