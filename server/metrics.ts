@@ -141,6 +141,12 @@ export class ServerMetrics {
     labelNames: ['alertmanager'] as const,
     registers: [this.registry],
   });
+  readonly rulerConfigReloadSuccessful = new Gauge({
+    name: 'loki_ruler_config_last_reload_successful',
+    help: 'Whether every rule file of the tenant loaded at the last read (1) or some group was refused (0).',
+    labelNames: ['user'] as const,
+    registers: [this.registry],
+  });
   readonly remoteWriteSamples = new Counter({
     name: 'skald_ruler_remote_write_samples_total',
     help: 'Samples of recording rules and ALERTS series remote-written, per client and outcome (sent, failed).',

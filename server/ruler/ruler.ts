@@ -34,7 +34,8 @@ export class Ruler {
   readonly store: LocalRuleStore;
   /** Per tenant, groups by `<namespace>\0<group>`. */
   private readonly tenants = new Map<string, Map<string, RuleGroup>>();
-  private readonly loadErrors = new Map<string, RuleLoadError[]>();
+  /** The load errors last logged per tenant, so that a bad file is logged when it changes, not at every poll. */
+  private readonly loggedErrors = new Map<string, string>();
   private environment: GroupEnvironment | undefined;
   private notifier: Notifier | undefined;
   private writer: RemoteWriter | undefined;
@@ -83,8 +84,7 @@ export class Ruler {
       env.log.error({ tenant, err: (err as Error).message }, 'cannot read rule files');
       return;
     }
-    for (const e of loaded.errors) env.log.warn({ tenant, file: e.file, group: e.group, reason: e.reason }, 'rule group not loaded');
-    this.loadErrors.set(tenant, loaded.errors);
+    this.reportLoadErrors(tenant, loaded.errors);
     const previous = this.tenants.get(tenant) ?? new Map<string, RuleGroup>();
     const next = new Map<string, RuleGroup>();
     for (const ns of loaded.namespaces) {
@@ -127,9 +127,12 @@ export class Ruler {
     return groups.sort((a, b) => (a.namespace === b.namespace ? cmp(a.desc.name, b.desc.name) : cmp(a.namespace, b.namespace)));
   }
 
-  /** Groups that failed to load at the last read of the tenant's files. */
-  errors(tenant: string): readonly RuleLoadError[] {
-    return this.loadErrors.get(tenant) ?? [];
+  private reportLoadErrors(tenant: string, errors: readonly RuleLoadError[]): void {
+    this.deps.metrics.rulerConfigReloadSuccessful.set({ user: tenant }, errors.length === 0 ? 1 : 0);
+    const signature = JSON.stringify(errors);
+    if (this.loggedErrors.get(tenant) === signature) return;
+    this.loggedErrors.set(tenant, signature);
+    for (const e of errors) this.environment?.log.warn({ tenant, file: e.file, group: e.group, reason: e.reason }, 'rule group not loaded');
   }
 
   private async query(tenant: string, expr: Expr, ts: number): Promise<RuleSample[]> {
