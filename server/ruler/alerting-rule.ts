@@ -6,7 +6,7 @@
  */
 import { expandAlertTemplate, type AlertTemplateData } from './template.js';
 import type { RuleDesc } from './types.js';
-import { RuleEvaluationError, type RuleHealth, type RuleSample, type RuleStatus } from './rule.js';
+import { RuleEvaluationError, type RuleHealth, type RuleSample, type RuleSeries, type RuleStatus } from './rule.js';
 
 export type AlertState = 'pending' | 'firing' | 'inactive';
 
@@ -78,17 +78,7 @@ export class AlertingRule {
   evaluate(ts: number, samples: readonly RuleSample[], limit: number, templates: TemplateContext): void {
     const seen = new Set<string>();
     for (const sample of samples) {
-      const data: AlertTemplateData = { labels: sample.labels, value: sample.value, ...templates };
-      const labels: Record<string, string> = {};
-      for (const [name, value] of Object.entries(sample.labels)) if (name !== '__name__') labels[name] = value;
-      for (const [name, text] of Object.entries(this.desc.labels)) labels[name] = expandAlertTemplate(`__alert_${this.name}`, text, data, ts);
-      labels.alertname = this.name;
-      const sorted = sortLabels(labels);
-      // Prometheus drops labels whose templated value came out empty.
-      for (const name of Object.keys(sorted)) if (sorted[name] === '') delete sorted[name];
-      const annotations: Record<string, string> = {};
-      for (const [name, text] of Object.entries(this.desc.annotations)) annotations[name] = expandAlertTemplate(`__alert_${this.name}`, text, data, ts);
-
+      const { labels: sorted, annotations } = this.instance(sample, templates, ts);
       const key = fingerprint(sorted);
       if (seen.has(key)) {
         this.active.clear();
@@ -101,18 +91,7 @@ export class AlertingRule {
         existing.annotations = annotations;
         continue;
       }
-      this.active.set(key, {
-        labels: sorted,
-        annotations,
-        state: 'pending',
-        value: sample.value,
-        activeAt: ts,
-        firedAt: 0,
-        resolvedAt: 0,
-        lastSentAt: 0,
-        validUntil: 0,
-        keepFiringSince: 0,
-      });
+      this.active.set(key, { ...newAlert(sorted, annotations, sample.value), activeAt: ts });
     }
 
     let unresolved = 0;
@@ -142,6 +121,40 @@ export class AlertingRule {
     if (limit > 0 && unresolved > limit) {
       this.active.clear();
       throw new RuleEvaluationError(`exceeded limit of ${limit} with ${unresolved} alerts`);
+    }
+  }
+
+  /** An alert's labels (the sample's without `__name__`, the rule's templated, `alertname`) and templated annotations. */
+  private instance(sample: RuleSample, templates: TemplateContext, ts: number): { labels: Record<string, string>; annotations: Record<string, string> } {
+    const data: AlertTemplateData = { labels: sample.labels, value: sample.value, ...templates };
+    const labels: Record<string, string> = {};
+    for (const [name, value] of Object.entries(sample.labels)) if (name !== '__name__') labels[name] = value;
+    for (const [name, text] of Object.entries(this.desc.labels)) labels[name] = expandAlertTemplate(`__alert_${this.name}`, text, data, ts);
+    labels.alertname = this.name;
+    const sorted = sortLabels(labels);
+    // Prometheus drops labels whose templated value came out empty.
+    for (const name of Object.keys(sorted)) if (sorted[name] === '') delete sorted[name];
+    const annotations: Record<string, string> = {};
+    for (const [name, text] of Object.entries(this.desc.annotations)) annotations[name] = expandAlertTemplate(`__alert_${this.name}`, text, data, ts);
+    return { labels: sorted, annotations };
+  }
+
+  /**
+   * Rebuilds pending alerts from a range evaluation over the past ending at `end` (ms, the last
+   * step before the first evaluation): a series with a point at every `step` back from `end`
+   * was active since the first point of that unbroken run.
+   */
+  restore(end: number, step: number, series: readonly RuleSeries[], templates: TemplateContext): void {
+    for (const s of series) {
+      const points = s.points;
+      let i = points.length - 1;
+      if (i < 0 || points[i]!.t !== end) continue;
+      while (i > 0 && points[i]!.t - points[i - 1]!.t <= step) i--;
+      const activeAt = points[i]!.t;
+      const { labels } = this.instance({ labels: s.labels, value: points[points.length - 1]!.v }, templates, end);
+      const key = fingerprint(labels);
+      if (this.active.has(key)) continue;
+      this.active.set(key, { ...newAlert(labels, {}, points[points.length - 1]!.v), activeAt });
     }
   }
 
@@ -179,6 +192,10 @@ export class AlertingRule {
     this.active = previous.active;
     Object.assign(this.status, previous.status);
   }
+}
+
+function newAlert(labels: Record<string, string>, annotations: Record<string, string>, value: number): Alert {
+  return { labels, annotations, state: 'pending', value, activeAt: 0, firedAt: 0, resolvedAt: 0, lastSentAt: 0, validUntil: 0, keepFiringSince: 0 };
 }
 
 function sortLabels(labels: Record<string, string>): Record<string, string> {

@@ -11,7 +11,7 @@ import { parse } from '../../logql/index.js';
 import type { RemoteWriteSeries } from '../../proto/remote-write.js';
 import { AlertingRule, type TemplateContext } from './alerting-rule.js';
 import { RecordingRule } from './recording-rule.js';
-import type { RuleSample } from './rule.js';
+import type { RuleSample, RuleSeries } from './rule.js';
 import type { RuleGroupDesc } from './types.js';
 
 export type Rule = AlertingRule | RecordingRule;
@@ -20,6 +20,8 @@ export type Rule = AlertingRule | RecordingRule;
 export interface GroupEnvironment {
   /** Runs an instant metric query for the tenant at `ts` (ms). */
   query(tenant: string, expr: Expr, ts: number): Promise<RuleSample[]>;
+  /** Runs a range metric query for the tenant over [start, end] (ms) every `stepMs`. */
+  queryRange(tenant: string, expr: Expr, start: number, end: number, stepMs: number): Promise<RuleSeries[]>;
   sendAlerts(tenant: string, rule: AlertingRule, ts: number, intervalMs: number): void;
   /** Undefined when remote write is off. */
   remoteWrite: ((tenant: string, series: RemoteWriteSeries[]) => Promise<void>) | undefined;
@@ -40,6 +42,8 @@ export class RuleGroup {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
+  /** Whether alerts' `for` state is known: carried over from a reload, or rebuilt at the first evaluation. */
+  private restored = false;
 
   constructor(
     readonly tenant: string,
@@ -72,6 +76,7 @@ export class RuleGroup {
     }
     this.lastEvaluation = previous.lastEvaluation;
     this.evaluationSeconds = previous.evaluationSeconds;
+    this.restored = previous.restored;
   }
 
   start(): void {
@@ -105,6 +110,10 @@ export class RuleGroup {
 
   /** Evaluates every rule at `ts` (ms). */
   async evaluate(ts: number): Promise<void> {
+    if (!this.restored) {
+      this.restored = true;
+      await this.restoreForState(ts);
+    }
     const started = performance.now();
     const recorded: RemoteWriteSeries[] = [];
     for (let i = 0; i < this.rules.length; i++) {
@@ -142,7 +151,32 @@ export class RuleGroup {
       if (recorded.length > 0) await this.env.remoteWrite(this.tenant, recorded);
     }
   }
+
+  /**
+   * Loki keeps no series of past alerts, so after a start its ruler rebuilds how long each alert
+   * has been pending by evaluating the rule over the past `for` (Loki's MemStore): an alert whose
+   * condition held at every step up to now keeps its `for` progress and does not wait it out again.
+   */
+  private async restoreForState(ts: number): Promise<void> {
+    for (let i = 0; i < this.rules.length; i++) {
+      const rule = this.rules[i]!;
+      const expr = this.exprs[i]!;
+      if (!(rule instanceof AlertingRule) || rule.desc.forMs <= 0 || expr instanceof Error || this.stopped) continue;
+      const step = Math.max(this.intervalMs, Math.ceil(rule.desc.forMs / MAX_RESTORE_STEPS));
+      const end = ts - step;
+      const start = end - Math.floor(rule.desc.forMs / step) * step;
+      try {
+        const series = await this.env.queryRange(this.tenant, expr, start, end, step);
+        rule.restore(end, step, series, this.env.templates);
+      } catch (err) {
+        this.env.log.warn({ tenant: this.tenant, group: this.key, rule: rule.name, err: (err as Error).message }, 'could not rebuild the alert state of a rule');
+      }
+    }
+  }
 }
+
+/** At most this many steps per range query when rebuilding `for` state (Loki's max points per query is 11,000). */
+const MAX_RESTORE_STEPS = 10_000;
 
 function ruleIdentity(rule: Rule): string {
   return `${rule.kind}\u0000${rule.name}\u0000${JSON.stringify(rule.desc.labels)}`;

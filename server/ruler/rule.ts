@@ -6,6 +6,13 @@ export interface RuleSample {
   readonly value: number;
 }
 
+/** A series of a range evaluation of a rule's query: points at each step where the query had a value. */
+export interface RuleSeries {
+  readonly labels: Record<string, string>;
+  /** Ascending by `t` (ms). */
+  readonly points: ReadonlyArray<{ readonly t: number; readonly v: number }>;
+}
+
 /** Prometheus's rule health strings (rules/rule.go). */
 export type RuleHealth = 'unknown' | 'ok' | 'err';
 

@@ -6,6 +6,8 @@
  */
 import type { FastifyBaseLogger } from 'fastify';
 import type { Expr } from '../../logql/ast.js';
+import type { QueryParams } from '../../logql/engine/index.js';
+import type { Labels } from '../../logql/index.js';
 import type { RemoteWriteSeries } from '../../proto/remote-write.js';
 import type { LimitsConfig, RulerConfig } from '../config.js';
 import type { ServerMetrics } from '../metrics.js';
@@ -16,7 +18,7 @@ import type { AlertingRule } from './alerting-rule.js';
 import { RuleGroup, type GroupEnvironment } from './group.js';
 import { Notifier } from './notifier.js';
 import { RemoteWriter } from './remote-write.js';
-import { RuleEvaluationError, type RuleSample } from './rule.js';
+import { RuleEvaluationError, type RuleSample, type RuleSeries } from './rule.js';
 import { LocalRuleStore } from './rule-store.js';
 import type { RuleLoadError } from './types.js';
 
@@ -56,6 +58,7 @@ export class Ruler {
     this.writer = writer;
     this.environment = {
       query: (tenant, expr, ts) => this.query(tenant, expr, ts),
+      queryRange: (tenant, expr, start, end, stepMs) => this.queryRange(tenant, expr, start, end, stepMs),
       sendAlerts: (tenant, rule, ts, intervalMs) => this.sendAlerts(tenant, rule, ts, intervalMs),
       remoteWrite: writer === undefined ? undefined : (tenant: string, series: RemoteWriteSeries[]) => writer.write(tenant, series),
       observeEvaluation: (tenant, group, seconds, failed) => metrics.observeRuleEvaluation(tenant, group, seconds, failed),
@@ -135,29 +138,36 @@ export class Ruler {
     for (const e of errors) this.environment?.log.warn({ tenant, file: e.file, group: e.group, reason: e.reason }, 'rule group not loaded');
   }
 
+  private run(tenant: string, expr: Expr, params: QueryParams) {
+    return runQuery(expr, params, {
+      store: this.deps.store,
+      workers: this.deps.queryWorkers,
+      tenant,
+      timeoutMs: this.deps.limits.query_timeout,
+      limits: { maxQuerySeries: this.deps.limits.max_query_series },
+      cancelled: () => this.closed,
+    });
+  }
+
   private async query(tenant: string, expr: Expr, ts: number): Promise<RuleSample[]> {
     const tsNs = BigInt(ts) * 1_000_000n;
-    const run = await runQuery(
-      expr,
-      { start: tsNs, end: tsNs, stepNs: 0n, instant: true, limit: 0, direction: 'backward', intervalNs: 0n, categorizeLabels: false },
-      {
-        store: this.deps.store,
-        workers: this.deps.queryWorkers,
-        tenant,
-        timeoutMs: this.deps.limits.query_timeout,
-        limits: { maxQuerySeries: this.deps.limits.max_query_series },
-        cancelled: () => this.closed,
-      },
-    );
-    const result = run.result;
+    const { result } = await this.run(tenant, expr, { ...EVALUATION, start: tsNs, end: tsNs, stepNs: 0n, instant: true });
     if (result.type === 'scalar') return [{ labels: {}, value: result.v }];
     // Loki's ruler queryFunc: anything but a vector or scalar is an evaluation error.
     if (result.type !== 'vector') throw new RuleEvaluationError('rule result is not a vector or scalar');
-    return result.samples.map((s) => {
-      const labels: Record<string, string> = {};
-      for (const l of s.labels) labels[l.name] = l.value;
-      return { labels, value: s.v };
+    return result.samples.map((s) => ({ labels: labelRecord(s.labels), value: s.v }));
+  }
+
+  private async queryRange(tenant: string, expr: Expr, start: number, end: number, stepMs: number): Promise<RuleSeries[]> {
+    const { result } = await this.run(tenant, expr, {
+      ...EVALUATION,
+      start: BigInt(start) * 1_000_000n,
+      end: BigInt(end) * 1_000_000n,
+      stepNs: BigInt(stepMs) * 1_000_000n,
+      instant: false,
     });
+    if (result.type !== 'matrix') throw new RuleEvaluationError('rule result is not a vector or scalar');
+    return result.series.map((s) => ({ labels: labelRecord(s.labels), points: s.points }));
   }
 
   private sendAlerts(tenant: string, rule: AlertingRule, ts: number, intervalMs: number): void {
@@ -177,6 +187,15 @@ export class Ruler {
     await this.notifier?.drain();
     this.writer?.close();
   }
+}
+
+/** The query parameters of a rule evaluation besides its times. */
+const EVALUATION = { limit: 0, direction: 'backward', intervalNs: 0n, categorizeLabels: false } as const;
+
+function labelRecord(labels: Labels): Record<string, string> {
+  const record: Record<string, string> = {};
+  for (const l of labels) record[l.name] = l.value;
+  return record;
 }
 
 function cmp(a: string, b: string): number {

@@ -102,6 +102,42 @@ describe('alerting rule states', () => {
   });
 });
 
+describe('rebuilding `for` state after a start', () => {
+  const run = (from: number, to: number) => {
+    const points = [];
+    for (let t = from; t <= to; t += S) points.push({ t, v: 7 });
+    return points;
+  };
+
+  it('dates a series that held at every step up to the end from the start of its unbroken run', () => {
+    const rule = alertRule({ forMs: 5 * S });
+    const end = T0 + 10 * S;
+    rule.restore(end, S, [
+      { labels: { namespace: 'shop' }, points: [...run(T0, T0 + 2 * S), ...run(T0 + 4 * S, end)] },
+      { labels: { namespace: 'cart' }, points: run(T0, end - S) },
+      { labels: { namespace: 'home' }, points: run(end - S, end) },
+    ], TEMPLATES);
+    expect(rule.activeAlerts().map((a) => [a.labels.namespace, a.state, a.activeAt])).toEqual([
+      ['home', 'pending', end - S],
+      ['shop', 'pending', T0 + 4 * S],
+    ]);
+    // The first evaluation: shop held for 7 s ≥ 5 s and fires at once; home waits; cart starts afresh.
+    rule.evaluate(end + S, [shop, { labels: { namespace: 'home' }, value: 1 }, { labels: { namespace: 'cart' }, value: 1 }], 0, TEMPLATES);
+    expect(rule.activeAlerts().map((a) => [a.labels.namespace, a.state, a.activeAt])).toEqual([
+      ['cart', 'pending', end + S],
+      ['home', 'pending', end - S],
+      ['shop', 'firing', T0 + 4 * S],
+    ]);
+  });
+
+  it('drops a rebuilt alert whose condition no longer holds at the first evaluation', () => {
+    const rule = alertRule({ forMs: 5 * S });
+    rule.restore(T0, S, [{ labels: { namespace: 'shop' }, points: run(T0 - 3 * S, T0) }], TEMPLATES);
+    rule.evaluate(T0 + S, [], 0, TEMPLATES);
+    expect(rule.activeAlerts()).toEqual([]);
+  });
+});
+
 describe('sending alerts', () => {
   it('sends firing alerts with endsAt = now + 4 × max(interval, resend delay), then re-sends after the delay', () => {
     const rule = alertRule();

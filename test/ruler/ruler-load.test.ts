@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getJson } from '../helpers/push.js';
+import { getJson, push } from '../helpers/push.js';
 import { removeDir, startServer, tempDir, type InProcessServer } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -79,5 +79,48 @@ describe('ruler loading', () => {
     expect(deleted.status).toBe(202);
     expect(await groups('team-b')).toEqual([]);
     expect((await groups('team-a')).map((g) => g.name)).toEqual(['good']);
+  });
+});
+
+describe('ruler after a restart', () => {
+  it("rebuilds `for` from the stored logs, so an alert active for longer than `for` fires at the first evaluation", async () => {
+    const dataDir = tempDir();
+    const rulesDir = tempDir('skald-rules-');
+    mkdirSync(join(rulesDir, 'fake'));
+    writeFileSync(
+      join(rulesDir, 'fake', 'restore.yaml'),
+      `groups:
+  - name: restore
+    interval: 1s
+    rules:
+      - alert: Busy
+        expr: sum by (app) (count_over_time({app="busy"}[5s])) > 0
+        for: 1m
+`,
+    );
+    const ruler = { storage: { type: 'local', local: { directory: rulesDir } } };
+    // Before the restart: 90 s of lines, one every 2 s, ending now.
+    const before = await startServer({ ruler }, dataDir);
+    const now = Date.now();
+    const entries = [];
+    for (let t = now - 90_000; t <= now; t += 2_000) entries.push({ ts: BigInt(t) * 1_000_000n, line: 'working' });
+    expect((await push(before.url, [{ labels: { app: 'busy' }, entries }])).status).toBe(204);
+    await before.close();
+
+    const after = await startServer({ ruler }, dataDir);
+    try {
+      const rule = await waitFor('the first evaluation', async () => {
+        const res = await getJson(`${after.url}/prometheus/api/v1/rules`);
+        const r = res.json.data.groups[0]?.rules[0];
+        return r !== undefined && r.health !== 'unknown' ? r : undefined;
+      });
+      expect(rule.health).toBe('ok');
+      expect(rule.state).toBe('firing');
+      expect(Date.parse(rule.alerts[0].activeAt)).toBeLessThanOrEqual(now - 60_000);
+    } finally {
+      await after.close();
+      removeDir(rulesDir);
+      removeDir(dataDir);
+    }
   });
 });
