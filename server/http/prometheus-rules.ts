@@ -76,6 +76,8 @@ function ruleJson(rule: RuleGroup['rules'][number]): Record<string, unknown> {
 }
 
 export function prometheusRuleRoutes(app: FastifyInstance, ctx: ServerContext): void {
+  // Loki serves these only with `ruler.enable_api`, like the rules configuration API.
+  if (!ctx.config.ruler.enable_api) return;
   const rules = async (request: FastifyRequest, reply: FastifyReply) => {
     const params = requestParams(request);
     const type = params.get('type');

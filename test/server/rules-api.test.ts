@@ -235,9 +235,12 @@ describe('ruler config API with enable_api: false', () => {
   it('serves no rule routes', async () => {
     const srv = await startServer({ ruler: { enable_api: false, storage: { type: 'local', local: { directory: tempDir('skald-rules-') } } } });
     try {
-      const res = await call('GET', `${srv.url}/loki/api/v1/rules`);
-      expect(res.status).toBe(404);
-      expect(res.text).toMatch(/^404 page not found/);
+      // Loki registers the Prometheus-style state routes under the same switch.
+      for (const path of ['/loki/api/v1/rules', '/api/prom/rules', '/prometheus/api/v1/rules', '/prometheus/api/v1/alerts']) {
+        const res = await call('GET', `${srv.url}${path}`);
+        expect(res.status, path).toBe(404);
+        expect(res.text).toMatch(/^404 page not found/);
+      }
     } finally {
       await srv.close();
     }
