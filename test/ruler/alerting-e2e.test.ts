@@ -194,5 +194,7 @@ receivers:
     expect(metrics).toMatch(/loki_prometheus_notifications_sent_total\{alertmanager="http:\/\/127\.0\.0\.1:\d+"\} [1-9]/);
     expect(metrics).toMatch(/loki_prometheus_rule_evaluation_failures_total\{user="fake",rule_group="shop\.yaml;broken"\} [1-9]/);
     expect(metrics).toMatch(/loki_prometheus_rule_evaluations_total\{user="fake",rule_group="shop\.yaml;shop-errors"\} [1-9]/);
+    expect(metrics).toMatch(/loki_prometheus_rule_evaluation_duration_seconds_count\{user="fake"\} [1-9]/);
+    expect(metrics).toMatch(/loki_prometheus_rule_group_last_duration_seconds\{user="fake",rule_group="shop\.yaml;shop-errors"\} \d/);
   });
 });
