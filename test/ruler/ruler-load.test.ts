@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getJson, push } from '../helpers/push.js';
-import { removeDir, startServer, tempDir, type InProcessServer } from '../helpers/server.js';
+import { removeDir, spawnServer, startServer, tempDir, type InProcessServer } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
 
 const GOOD_AND_BAD = `groups:
@@ -119,6 +119,33 @@ describe('ruler after a restart', () => {
       expect(Date.parse(rule.alerts[0].activeAt)).toBeLessThanOrEqual(now - 60_000);
     } finally {
       await after.close();
+      removeDir(rulesDir);
+      removeDir(dataDir);
+    }
+  });
+});
+
+describe('ruler load errors in the server log', () => {
+  it('names the file, the group and the reason of each refused group', async () => {
+    const dataDir = tempDir();
+    const rulesDir = tempDir('skald-rules-');
+    mkdirSync(join(rulesDir, 'fake'));
+    writeFileSync(join(rulesDir, 'fake', 'mixed.yaml'), GOOD_AND_BAD);
+    const child = await spawnServer(dataDir, `ruler:\n  storage:\n    type: local\n    local:\n      directory: ${rulesDir}\n`);
+    try {
+      const logged = await waitFor('the load error in the log', () =>
+        child
+          .output()
+          .split('\n')
+          .filter((line) => line.startsWith('{'))
+          .map((line) => JSON.parse(line) as { msg: string; file?: string; group?: string; reason?: string })
+          .find((entry) => entry.msg === 'rule group not loaded'),
+      );
+      expect(logged.file).toBe(join(rulesDir, 'fake', 'mixed.yaml'));
+      expect(logged.group).toBe('bad');
+      expect(logged.reason).toContain('rule result is not a vector or scalar');
+    } finally {
+      await child.stop();
       removeDir(rulesDir);
       removeDir(dataDir);
     }
