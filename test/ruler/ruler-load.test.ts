@@ -70,7 +70,7 @@ describe('ruler loading', () => {
     const running = await waitFor('the posted group to evaluate', async () => {
       const list = await groups('team-b');
       return list.find((g) => g.name === 'posted' && g.rules[0]!.health === 'ok');
-    }, 5_000);
+    }, 15_000);
     expect(running.file).toBe('api-ns');
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     expect(metrics).toContain('loki_ruler_config_last_reload_successful{user="team-b"} 1');
