@@ -16,7 +16,7 @@ import { Discovery, type Target } from './discovery.js';
 import { Positions } from './positions.js';
 import { Shipper } from './shipper.js';
 import { compileStages } from './stages/pipeline.js';
-import { TargetReader, type TargetSink } from './target.js';
+import { TargetReader, type TargetReaderOptions, type TargetSink } from './target.js';
 
 export interface AgentOptions {
   config: AgentConfig;
@@ -66,6 +66,21 @@ export class Agent implements TargetSink {
   /** Readers found by the first scan, started once it is complete (so the scan is not slowed by their reading). */
   private unstarted: TargetReader[] | undefined = [];
   private stopping = false;
+  /** The readers' callbacks, shared by all of them (closures per reader cost memory at a thousand targets). */
+  private readonly readerHooks: Pick<TargetReaderOptions, 'watchDir' | 'onWarning' | 'onRead' | 'onMalformed' | 'onDrop' | 'onReleased'> = {
+    watchDir: (dir, listener) => this.discovery?.watchDir(dir, listener),
+    onWarning: (message) => this.warn(message),
+    onRead: (_reader, lines, bytes) => {
+      this.metrics.readLines.inc(lines);
+      this.metrics.readBytes.inc(bytes);
+    },
+    onMalformed: () => this.metrics.malformedLines.inc(),
+    onDrop: (reason) => this.metrics.pipelineDropped.inc({ reason }),
+    onReleased: (released) => {
+      if (this.readers.get(released.path) === released) this.readers.delete(released.path);
+      this.metrics.targets.set(this.readers.size);
+    },
+  };
 
   constructor(options: AgentOptions) {
     this.options = options;
@@ -141,6 +156,11 @@ export class Agent implements TargetSink {
     for (const shipper of this.shippers) shipper.batcher.add(labels, entry);
   }
 
+  shipBytes(_target: TargetReader, labels: string, seconds: number, nanos: number, source: Buffer, start: number, end: number): void {
+    if (this.stopping) return;
+    for (const shipper of this.shippers) shipper.batcher.addBytes(labels, seconds, nanos, source, start, end);
+  }
+
   advance(target: TargetReader, offset: number): void {
     if (this.stopping) return;
     for (const shipper of this.shippers) shipper.batcher.advance(target, offset);
@@ -163,17 +183,7 @@ export class Agent implements TargetSink {
       stages: this.config.pipeline_stages,
       clients: this.shippers.length,
       pollIntervalMs: this.options.pollIntervalMs,
-      onWarning: (message) => this.warn(message),
-      onRead: (_reader, lines, bytes) => {
-        this.metrics.readLines.inc(lines);
-        this.metrics.readBytes.inc(bytes);
-      },
-      onMalformed: () => this.metrics.malformedLines.inc(),
-      onDrop: (reason) => this.metrics.pipelineDropped.inc({ reason }),
-      onReleased: (released) => {
-        if (this.readers.get(released.path) === released) this.readers.delete(released.path);
-        this.metrics.targets.set(this.readers.size);
-      },
+      ...this.readerHooks,
     });
     this.readers.set(target.path, reader);
     this.metrics.targets.set(this.readers.size);

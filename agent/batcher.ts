@@ -41,6 +41,11 @@ export function entrySizeBytes(entry: AgentEntry, lineBytes = Buffer.byteLength(
 }
 
 const NS_PER_SECOND = 1_000_000_000n;
+/**
+ * Writers kept for reuse. Batches alive at once are bounded by `maxPendingBytes` (the open one,
+ * those queued, the one in flight: about six with the defaults), and released ones come back.
+ */
+const MAX_SPARE_WRITERS = 8;
 
 /**
  * One batch: its entries already encoded as push request bytes per stream (PushRequestWriter),
@@ -50,17 +55,22 @@ export class Batch<K = string> {
   /** For each position key (a tailed file), the offset just past the last line in this batch. */
   readonly positions = new Map<K, number>();
   bytes = 0;
+  private entries = 0;
   /** performance.now() when the batch was created. */
   readonly createdAt: number;
-  /** Created with the first entry: a batch that only carries positions needs none. */
+  /** Taken with the first entry (a batch that only carries positions needs none), from `spare` when it has one. */
   private writer: PushRequestWriter | undefined;
+  private readonly spare: PushRequestWriter[] | undefined;
 
-  constructor(now: number) {
+  /** `spare`: writers of released batches, reused (see `Batcher.release`). */
+  constructor(now: number, spare?: PushRequestWriter[]) {
     this.createdAt = now;
+    this.spare = spare;
   }
 
+  /** Entries added (still known once the writer was recycled). */
   get entryCount(): number {
-    return this.writer?.entryCount ?? 0;
+    return this.entries;
   }
 
   /** `size`: the entry's bytes as batchsize counts them; `lineBytes`: its line's UTF-8 length. */
@@ -71,8 +81,16 @@ export class Batch<K = string> {
       nanos += NS_PER_SECOND;
       seconds -= 1n;
     }
-    (this.writer ??= new PushRequestWriter(16 * 1024)).add(labels, Number(seconds), Number(nanos), entry.line, lineBytes, entry.metadata);
+    this.takeWriter().add(labels, Number(seconds), Number(nanos), entry.line, lineBytes, entry.metadata);
+    this.entries++;
     this.bytes += size;
+  }
+
+  /** An entry whose line is the UTF-8 bytes `source[start, end)`, at `seconds` + `nanos` (0 ≤ nanos < 10^9) since the epoch. */
+  addBytes(labels: string, seconds: number, nanos: number, source: Buffer, start: number, end: number): void {
+    this.takeWriter().addBytes(labels, seconds, nanos, source, start, end);
+    this.entries++;
+    this.bytes += end - start;
   }
 
   advance(key: K, offset: number): void {
@@ -80,9 +98,38 @@ export class Batch<K = string> {
     if (previous === undefined || offset > previous) this.positions.set(key, offset);
   }
 
-  /** The push request (protobuf, uncompressed); `mapLabels` can rewrite each stream's label string (external labels). */
+  /**
+   * The push request (protobuf, uncompressed); `mapLabels` can rewrite each stream's label
+   * string (external labels). Empty once the writer was recycled.
+   */
   encode(mapLabels?: (labels: string) => string): Buffer {
     return (this.writer ?? new PushRequestWriter(0)).finish(mapLabels);
+  }
+
+  /** Bytes of the request `encode` returns. */
+  requestLength(mapLabels?: (labels: string) => string): number {
+    return (this.writer ?? new PushRequestWriter(0)).requestLength(mapLabels);
+  }
+
+  /** `snappyCompress(encode(mapLabels))`, made without the uncompressed request; into `into` when it has room (`PushRequestWriter.finishSnappy`). */
+  encodeSnappy(mapLabels?: (labels: string) => string, into?: Buffer): Buffer {
+    return (this.writer ?? new PushRequestWriter(0)).finishSnappy(mapLabels, into);
+  }
+
+  /**
+   * Hands the writer to `spare` for the next batch; nothing can be encoded from this batch
+   * afterwards. The sender calls it once it has the request; `Batcher.release` does too.
+   */
+  recycle(): void {
+    const writer = this.writer;
+    if (writer === undefined || this.spare === undefined) return;
+    this.writer = undefined;
+    writer.reset();
+    if (this.spare.length < MAX_SPARE_WRITERS) this.spare.push(writer);
+  }
+
+  private takeWriter(): PushRequestWriter {
+    return (this.writer ??= this.spare?.pop() ?? new PushRequestWriter(16 * 1024));
   }
 }
 
@@ -97,6 +144,7 @@ export class Batcher<K = string> {
   private readonly timer: NodeJS.Timeout;
   private readonly batchWaiters: Array<(batch: Batch<K> | undefined) => void> = [];
   private roomWaiters: Array<() => void> = [];
+  private readonly spareWriters: PushRequestWriter[] = [];
 
   constructor(options: BatcherOptions = {}) {
     this.batchSize = options.batchSize ?? 1024 * 1024;
@@ -131,18 +179,32 @@ export class Batcher<K = string> {
    * (the end of this line). Never blocks: callers check `full`.
    */
   add(labels: string, entry: AgentEntry, position?: { key: K; offset: number }): void {
-    if (this.closed) throw new Error('Batcher is closed');
     const lineBytes = Buffer.byteLength(entry.line, 'utf8');
     const size = entrySizeBytes(entry, lineBytes);
+    const batch = this.batchFor(size);
+    batch.add(labels, entry, size, lineBytes);
+    this.pending += size;
+    if (position !== undefined) batch.advance(position.key, position.offset);
+  }
+
+  /**
+   * As `add`, for an entry without metadata whose line is the UTF-8 bytes `source[start, end)`
+   * (copied), at `seconds` + `nanos` since the epoch (0 ≤ nanos < 10^9).
+   */
+  addBytes(labels: string, seconds: number, nanos: number, source: Buffer, start: number, end: number): void {
+    this.batchFor(end - start).addBytes(labels, seconds, nanos, source, start, end);
+    this.pending += end - start;
+  }
+
+  /** The batch an entry of `size` bytes goes to: the open one, unless it would take it over batchSize. */
+  private batchFor(size: number): Batch<K> {
+    if (this.closed) throw new Error('Batcher is closed');
     let batch = this.open;
     if (batch !== undefined && batch.entryCount > 0 && batch.bytes + size > this.batchSize) {
       this.cut();
       batch = undefined;
     }
-    if (batch === undefined) batch = this.open = new Batch<K>(performance.now());
-    batch.add(labels, entry, size, lineBytes);
-    this.pending += size;
-    if (position !== undefined) batch.advance(position.key, position.offset);
+    return batch ?? (this.open = new Batch<K>(performance.now(), this.spareWriters));
   }
 
   /**
@@ -152,7 +214,7 @@ export class Batcher<K = string> {
    */
   advance(key: K, offset: number): void {
     if (this.closed) throw new Error('Batcher is closed');
-    if (this.open === undefined) this.open = new Batch<K>(performance.now());
+    if (this.open === undefined) this.open = new Batch<K>(performance.now(), this.spareWriters);
     this.open.advance(key, offset);
   }
 
@@ -174,8 +236,9 @@ export class Batcher<K = string> {
     return this.ready.length;
   }
 
-  /** The sender is done with a batch (acknowledged or dropped): its bytes no longer count. */
+  /** The sender is done with a batch (acknowledged or dropped): its bytes no longer count, and its writer serves a later batch. */
   release(batch: Batch<K>): void {
+    batch.recycle();
     this.pending -= batch.bytes;
     if (this.pending < 0) this.pending = 0;
     if (!this.full && this.roomWaiters.length > 0) {

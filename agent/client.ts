@@ -23,8 +23,9 @@
  *   memory bound and offsets stay unacknowledged on disk; `max_retries: 0` never gives up.
  * - `stopped`: `stop()` (shutdown) interrupted the retries; nothing committed, re-sent after restart.
  */
+import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type RequestOptions } from 'node:http';
 import { Counter, Histogram, type Registry } from 'prom-client';
-import { formatLabelString, parseLabelString, snappyCompress } from '../proto/index.js';
+import { formatLabelString, parseLabelString, snappyMaxCompressedLength } from '../proto/index.js';
 import type { Batch } from './batcher.js';
 
 export interface BackoffConfig {
@@ -48,6 +49,8 @@ export interface ClientConfig {
 
 export const DEFAULT_BACKOFF: Readonly<BackoffConfig> = { minPeriodMs: 500, maxPeriodMs: 5 * 60_000, maxRetries: 10 };
 export const DEFAULT_TIMEOUT_MS = 10_000;
+/** The body buffer grows to this multiple of the largest batch so far, so slightly larger batches fit. */
+const SCRATCH_HEADROOM = 1.25;
 /** Promtail keeps this much of an error answer. */
 const MAX_ERROR_MESSAGE_BYTES = 1024;
 
@@ -188,13 +191,21 @@ export class PushClient {
   private readonly metrics: ClientMetrics | undefined;
   private readonly log: AgentLogger;
   private readonly stopController = new AbortController();
+  private readonly requestUrl: URL;
+  private readonly https: boolean;
+  /** Set up by the first attempt; node:https is loaded only for an https URL (TLS costs memory). */
+  private transport: Promise<Transport> | undefined;
+  /** Reused for every batch's body: it is sent before the next batch is encoded. */
+  private bodyScratch: Buffer | undefined;
+  /** A send is using the body buffer. */
+  private sending = false;
 
   constructor(config: ClientConfig, options: { registry?: Registry; logger?: AgentLogger } = {}) {
     const parsed = new URL(config.url);
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(config.headers ?? {})) headers[name.toLowerCase()] = value;
     if (parsed.username !== '' || parsed.password !== '') {
-      // fetch refuses credentials in the URL: send them as basic auth, as Go's http client does.
+      // Credentials in the URL go as basic auth, as Go's http client sends them.
       const user = decodeURIComponent(parsed.username);
       const password = decodeURIComponent(parsed.password);
       headers['authorization'] = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
@@ -208,6 +219,9 @@ export class PushClient {
     if (this.tenant !== '') headers['x-scope-orgid'] = this.tenant;
     this.requestHeaders = headers;
     this.url = parsed.toString();
+    this.requestUrl = parsed;
+    this.https = parsed.protocol === 'https:';
+    if (!this.https && parsed.protocol !== 'http:') throw new Error(`unsupported URL scheme ${parsed.protocol} in ${this.url}`);
     this.host = parsed.host;
     this.timeoutMs = config.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.backoff = { ...DEFAULT_BACKOFF, ...config.backoff };
@@ -242,7 +256,29 @@ export class PushClient {
   /** Sends one batch until acknowledged, rejected or out of retries. Never throws for HTTP problems. */
   async send<K>(batch: Batch<K>): Promise<SendOutcome> {
     if (batch.entryCount === 0) return { kind: 'acked', status: 0, attempts: 0 };
-    const body = snappyCompress(batch.encode((labels) => this.mergeLabels(labels)));
+    // Compressed into a buffer kept from batch to batch (fresh megabytes per batch lived until
+    // the next full collection); a second send while one is going gets its own.
+    const reuse = !this.sending;
+    this.sending = true;
+    try {
+      const body = reuse ? this.compress(batch) : batch.encodeSnappy((labels) => this.mergeLabels(labels));
+      // Encoded: the batch's writer can take the next batch's entries while this one is sent.
+      batch.recycle();
+      return await this.sendBody(batch, body);
+    } finally {
+      if (reuse) this.sending = false;
+    }
+  }
+
+  /** The batch's request body, compressed into the scratch buffer (grown as needed). */
+  private compress<K>(batch: Batch<K>): Buffer {
+    const mapLabels = (labels: string): string => this.mergeLabels(labels);
+    const bound = snappyMaxCompressedLength(batch.requestLength(mapLabels));
+    if ((this.bodyScratch?.length ?? 0) < bound) this.bodyScratch = Buffer.allocUnsafeSlow(Math.ceil(bound * SCRATCH_HEADROOM));
+    return batch.encodeSnappy(mapLabels, this.bodyScratch);
+  }
+
+  private async sendBody<K>(batch: Batch<K>, body: Buffer): Promise<SendOutcome> {
     const backoff = new Backoff(this.backoff);
     let attempts = 0;
     for (;;) {
@@ -289,47 +325,85 @@ export class PushClient {
     this.metrics?.droppedBytes.inc({ host: this.host, tenant: this.tenant, reason }, bytes);
   }
 
-  private async attempt(body: Buffer): Promise<Attempt> {
-    const timeout = AbortSignal.timeout(this.timeoutMs);
-    try {
-      const response = await fetch(this.url, { method: 'POST', body, headers: this.requestHeaders, signal: timeout, redirect: 'manual' });
-      if (response.status >= 200 && response.status < 300) {
-        await response.body?.cancel();
-        return { status: response.status, message: '', body: '' };
-      }
-      const text = await readLimited(response, MAX_ERROR_MESSAGE_BYTES);
-      const firstLine = text.split('\n', 1)[0] ?? '';
-      return { status: response.status, message: `server returned HTTP status ${response.status}: ${firstLine}`, body: text };
-    } catch (err) {
-      const message = timeout.aborted ? `request timed out after ${this.timeoutMs}ms` : describeError(err);
-      return { status: -1, message, body: '' };
-    }
+  private async connect(): Promise<Transport> {
+    if (!this.https) return { request: httpRequest, agent: new HttpAgent({ keepAlive: true, maxSockets: 1 }) };
+    const https = await import('node:https');
+    return { request: https.request, agent: new https.Agent({ keepAlive: true, maxSockets: 1 }) };
   }
+
+  /**
+   * One POST through node:http(s) rather than fetch: fetch loads undici (~9 MiB of RSS in an
+   * agent budgeted at 100 MB) and copies the body on every attempt.
+   */
+  private async attempt(body: Buffer): Promise<Attempt> {
+    const transport = await (this.transport ??= this.connect());
+    return new Promise<Attempt>((resolve) => {
+      let settled = false;
+      let timer: NodeJS.Timeout | undefined;
+      const settle = (attempt: Attempt): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        resolve(attempt);
+      };
+      let req: ClientRequest;
+      try {
+        req = transport.request(this.requestUrl, {
+          method: 'POST',
+          agent: transport.agent,
+          headers: { ...this.requestHeaders, 'content-length': String(body.length) },
+        });
+      } catch (err) {
+        settle({ status: -1, message: describeError(err), body: '' });
+        return;
+      }
+      // The whole attempt is bounded, answer included.
+      timer = setTimeout(() => {
+        settle({ status: -1, message: `request timed out after ${this.timeoutMs}ms`, body: '' });
+        req.destroy();
+      }, this.timeoutMs);
+      req.on('error', (err) => settle({ status: -1, message: describeError(err), body: '' }));
+      req.on('response', (res) => {
+        const status = res.statusCode ?? -1;
+        res.on('error', (err) => settle({ status: -1, message: describeError(err), body: '' }));
+        if (status >= 200 && status < 300) {
+          // Acknowledged with the status; the answer is drained so the connection can be reused.
+          res.resume();
+          settle({ status, message: '', body: '' });
+          return;
+        }
+        const chunks: Buffer[] = [];
+        let size = 0;
+        const done = (): void => {
+          const text = Buffer.concat(chunks).subarray(0, MAX_ERROR_MESSAGE_BYTES).toString('utf8');
+          const firstLine = text.split('\n', 1)[0] ?? '';
+          settle({ status, message: `server returned HTTP status ${status}: ${firstLine}`, body: text });
+        };
+        res.on('data', (chunk: Buffer) => {
+          chunks.push(chunk);
+          size += chunk.length;
+          if (size >= MAX_ERROR_MESSAGE_BYTES) {
+            done();
+            res.destroy();
+          }
+        });
+        res.on('end', done);
+        res.on('close', done);
+      });
+      req.end(body);
+    });
+  }
+}
+
+/** How requests are made: one kept-alive connection, as batches go one at a time. */
+interface Transport {
+  request(url: URL, options: RequestOptions): ClientRequest;
+  agent: HttpAgent;
 }
 
 function describeError(err: unknown): string {
-  const error = err as Error & { cause?: { code?: string; message?: string } };
-  const cause = error.cause;
-  if (cause !== undefined && cause !== null) return `${error.message}: ${cause.code ?? cause.message ?? String(cause)}`;
-  return error.message;
-}
-
-async function readLimited(response: Response, limit: number): Promise<string> {
-  if (response.body === null) return '';
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    while (size < limit) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      size += value.length;
-    }
-  } finally {
-    await reader.cancel().catch(() => undefined);
-  }
-  return Buffer.concat(chunks).subarray(0, limit).toString('utf8');
+  const error = err as NodeJS.ErrnoException;
+  return error.code !== undefined && !error.message.includes(error.code) ? `${error.message}: ${error.code}` : error.message;
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -7,7 +7,7 @@
 import { LineJoiner, formatError, type FormatError, type JoinLimits, type RawLine, type StreamName } from './partial.js';
 
 export { isFormatError, type FormatError } from './partial.js';
-import { parseRfc3339Nano } from './timestamp.js';
+import { parseRfc3339Nano, parseRfc3339ZBytes } from './timestamp.js';
 
 export type CriLine = RawLine;
 
@@ -44,4 +44,35 @@ export class CriJoiner extends LineJoiner {
   constructor(limits: Partial<JoinLimits> = {}) {
     super(parseCriLine, limits);
   }
+}
+
+/** Where `parseCriFullLine` puts the stream and where the content starts. One object, reused. */
+export const criFullLine: { stream: StreamName; contentStart: number } = { stream: 'stdout', contentStart: 0 };
+
+/**
+ * The common case on the raw bytes `bytes[start, end)` (no `\n`): a whole line, tag `F` alone,
+ * `Z` timestamp. Fills `criFullLine` and `parsedTime` (timestamp.ts) and returns true; returns
+ * false for every other line — partial, other tags, offsets, malformed — which `parseCriLine`
+ * handles. What it accepts, it reads as `parseCriLine` does.
+ */
+export function parseCriFullLine(bytes: Uint8Array, start: number, end: number): boolean {
+  // The timestamp is at most 30 bytes (`YYYY-MM-DDTHH:MM:SS.fffffffffZ`).
+  const limit = Math.min(end, start + 31);
+  let s1 = start;
+  while (s1 < limit && bytes[s1] !== 32) s1++;
+  if (s1 === limit || s1 + 9 > end || !parseRfc3339ZBytes(bytes, start, s1)) return false;
+  if (bytes[s1 + 1] !== 115 /* s */ || bytes[s1 + 2] !== 116 /* t */ || bytes[s1 + 3] !== 100 /* d */ || bytes[s1 + 7] !== 32) return false;
+  const a = bytes[s1 + 4];
+  const b = bytes[s1 + 5];
+  const c = bytes[s1 + 6];
+  let stream: StreamName;
+  if (a === 111 /* o */ && b === 117 /* u */ && c === 116 /* t */) stream = 'stdout';
+  else if (a === 101 /* e */ && b === 114 /* r */ && c === 114 /* r */) stream = 'stderr';
+  else return false;
+  if (bytes[s1 + 8] !== 70 /* F */) return false;
+  const afterTag = s1 + 9;
+  if (afterTag < end && bytes[afterTag] !== 32) return false;
+  criFullLine.stream = stream;
+  criFullLine.contentStart = afterTag < end ? afterTag + 1 : end;
+  return true;
 }

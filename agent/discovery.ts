@@ -2,9 +2,16 @@
  * Finds the containers' live log files under the kubelet pods directory:
  * `<pods_dir>/<namespace>_<pod>_<uid>/<container>/<restartCount>.log` (agent.md §2).
  *
- * chokidar watches the tree (depth 2) and a periodic full rescan catches anything a missed event
- * hid. Only `N.log` files are targets: kubelet's rotated `N.log.<YYYYMMDD-hhmmss>`, its `.gz`
- * and `.tmp` files belong to the tailer of `N.log` (which follows a rotated file by its
+ * chokidar watches the pods directory (depth 0: pods coming and going). Below it, every pod
+ * directory and container directory found by a scan has one plain fs.watch: a pod directory's
+ * reports new container directories (a rescan follows); a container directory's finds new `N.log`
+ * files and wakes that directory's tailers (`watchDir`). chokidar down to the files kept, per
+ * container, a watcher on its directory, one per file (with a stat on every write) and its
+ * bookkeeping, and each tailer had its own watch too: at a thousand containers that was megabytes
+ * of the agent's memory budget. A periodic full rescan catches anything a missed event hid.
+ *
+ * Only `N.log` files are targets: kubelet's rotated `N.log.<YYYYMMDD-hhmmss>`, its `.gz` and
+ * `.tmp` files belong to the tailer of `N.log` (which follows a rotated file by its
  * descriptor), and are never new targets. Other unexpected paths are reported through
  * `onWarning` once and ignored.
  *
@@ -13,6 +20,7 @@
  * garbage collection; a rotation's rename-and-reopen never takes that long). The consumer then
  * finishes the file (`Tailer.finish()`) before releasing it.
  */
+import { existsSync, watch as fsWatch, type FSWatcher as FsWatcher } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
@@ -56,6 +64,15 @@ export interface DiscoveryOptions {
 
 export const DEFAULT_RESCAN_INTERVAL_MS = 10_000;
 
+/** Told of every change in a watched container directory; `lost` once watching it failed (poll instead). */
+export type DirListener = (lost: boolean) => void;
+
+interface DirWatch {
+  watcher: FsWatcher;
+  /** Tailers of a container directory (`watchDir`). */
+  listeners: Set<DirListener>;
+}
+
 const LIVE_LOG = /^(0|[1-9][0-9]*)\.log$/;
 /** Kubelet's own files next to a live log: rotated, being compressed, compressed. */
 const KUBELET_FILE = /^(0|[1-9][0-9]*)\.log\.\d{8}-\d{6}(\.gz|\.tmp|\.gz\.tmp)?$|\.tmp$/;
@@ -74,6 +91,8 @@ export class Discovery {
   private readonly missing = new Set<string>();
   private readonly warned = new Set<string>();
   private watcher: FSWatcher | undefined;
+  /** Pod and container directories being watched (see the module comment). */
+  private readonly dirWatches = new Map<string, DirWatch>();
   private timer: NodeJS.Timeout | undefined;
   private scanning: Promise<void> | undefined;
   private closed = false;
@@ -87,14 +106,12 @@ export class Discovery {
   /** Scans once (emitting `onAdd` for every live file), then watches. */
   async start(): Promise<void> {
     await this.rescan();
-    if (this.options.watch ?? true) {
-      const watcher = watch(this.podsDir, { depth: 2, ignoreInitial: true, persistent: false });
+    if (this.watching) {
+      const watcher = watch(this.podsDir, { depth: 0, ignoreInitial: true, persistent: false });
       this.watcher = watcher;
-      watcher.on('add', (path) => this.fileAdded(path));
-      watcher.on('unlink', (path) => void this.fileRemoved(path));
       watcher.on('unlinkDir', (path) => this.dirRemoved(path));
       watcher.on('addDir', (path) => {
-        // A directory created with files already inside may be reported before its files.
+        // A pod directory created with directories and files already inside.
         if (this.depthOf(path) >= 1) void this.rescan();
       });
       watcher.on('error', (err) => this.warn(`watching ${this.podsDir}: ${(err as Error).message}`));
@@ -123,9 +140,82 @@ export class Discovery {
     return this.scanning;
   }
 
+  /**
+   * Subscribes `listener` to the changes in container directory `dir`. Returns the unsubscribe
+   * function, or undefined when `dir` is not watched (watching disabled, failed, or `dir` has
+   * not been scanned): the caller then watches by itself.
+   */
+  watchDir(dir: string, listener: DirListener): (() => void) | undefined {
+    const entry = this.dirWatches.get(dir);
+    if (entry === undefined) return undefined;
+    entry.listeners.add(listener);
+    return () => {
+      entry.listeners.delete(listener);
+    };
+  }
+
+  private get watching(): boolean {
+    return this.options.watch ?? true;
+  }
+
+  /**
+   * Starts watching a pod or container directory (before it is listed, so nothing created
+   * meanwhile is missed).
+   */
+  private watchDirectory(dir: string, kind: 'pod' | 'container'): void {
+    if (!this.watching || this.closed || this.dirWatches.has(dir)) return;
+    let watcher: FsWatcher;
+    try {
+      const onEvent = kind === 'pod' ? (event: string) => this.podDirChanged(event) : (event: string, name: string | null) => this.containerDirChanged(dir, event, name);
+      watcher = fsWatch(dir, { persistent: false }, onEvent);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') this.warnOnce(dir, `watching failed, found by rescans only: ${(err as Error).message}`);
+      return;
+    }
+    const entry: DirWatch = { watcher, listeners: new Set() };
+    watcher.on('error', () => {
+      // The directory went away (pod deleted) or watching failed: rescans and the tailers' polls carry on.
+      this.unwatchDirectory(dir);
+      for (const listener of entry.listeners) listener(true);
+    });
+    this.dirWatches.set(dir, entry);
+  }
+
+  private unwatchDirectory(dir: string): void {
+    const entry = this.dirWatches.get(dir);
+    if (entry === undefined) return;
+    this.dirWatches.delete(dir);
+    entry.watcher.close();
+  }
+
+  /** A container directory appeared (or went) in a pod directory: a rescan finds its files. */
+  private podDirChanged(event: string): void {
+    if (event !== 'rename' || this.closed) return;
+    this.rescan().catch((err: unknown) => this.warn(`rescanning ${this.podsDir}: ${(err as Error).message}`));
+  }
+
+  /**
+   * Writes arrive as `change` events and only wake the tailers; files appearing, renamed or
+   * removed arrive as `rename` events and are looked at.
+   */
+  private containerDirChanged(dir: string, event: string, name: string | null): void {
+    const entry = this.dirWatches.get(dir);
+    if (entry === undefined || this.closed) return;
+    for (const listener of entry.listeners) listener(false);
+    if (event !== 'rename' || name === null || !LIVE_LOG.test(name)) return;
+    const path = join(dir, name);
+    if (!this.targets.has(path)) {
+      if (existsSync(path)) this.fileAdded(path);
+    } else if (!existsSync(path)) {
+      void this.fileRemoved(path);
+    }
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     if (this.timer !== undefined) clearInterval(this.timer);
+    for (const dir of [...this.dirWatches.keys()]) this.unwatchDirectory(dir);
     await this.watcher?.close();
     this.watcher = undefined;
     await this.scanning?.catch(() => undefined);
@@ -193,6 +283,7 @@ export class Discovery {
     for (const target of [...this.targets.values()]) {
       if (target.path.startsWith(prefix)) this.drop(target);
     }
+    for (const dir of [...this.dirWatches.keys()]) if (dir === abs || dir.startsWith(prefix)) this.unwatchDirectory(dir);
   }
 
   private drop(target: Target): void {
@@ -211,6 +302,7 @@ export class Discovery {
 
   private async scan(): Promise<void> {
     const seen = new Set<string>();
+    const seenDirs = new Set<string>();
     const podDirs = await listDir(this.podsDir);
     for (const pod of podDirs) {
       const podPath = join(this.podsDir, pod.name);
@@ -218,12 +310,16 @@ export class Discovery {
         this.warnOnce(podPath, 'not a pod directory');
         continue;
       }
+      seenDirs.add(podPath);
+      this.watchDirectory(podPath, 'pod');
       for (const container of await listDir(podPath)) {
         const containerPath = join(podPath, container.name);
         if (!container.dir) {
           this.warnOnce(containerPath, 'not a container directory');
           continue;
         }
+        seenDirs.add(containerPath);
+        this.watchDirectory(containerPath, 'container');
         for (const file of await listDir(containerPath)) {
           const filePath = join(containerPath, file.name);
           if (file.dir) {
@@ -237,6 +333,7 @@ export class Discovery {
       }
     }
     if (this.closed) return;
+    for (const dir of [...this.dirWatches.keys()]) if (!seenDirs.has(dir)) this.unwatchDirectory(dir);
     for (const target of [...this.targets.values()]) {
       if (seen.has(target.path)) {
         this.missing.delete(target.path);

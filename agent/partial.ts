@@ -118,6 +118,11 @@ export class PartialJoiner {
     return (this.stdout === undefined ? 0 : 1) + (this.stderr === undefined ? 0 : 1);
   }
 
+  /** Whether `stream` has a partial line waiting for its final part. */
+  isPending(stream: StreamName): boolean {
+    return (stream === 'stdout' ? this.stdout : this.stderr) !== undefined;
+  }
+
   /**
    * The smallest `start` of a pending partial, or undefined when nothing is pending: a position
    * before which every raw line has been emitted (a resume point that loses nothing).
@@ -310,6 +315,10 @@ export class LineJoiner {
 
   get pendingStreams(): number {
     return this.joiner.pendingStreams;
+  }
+
+  isPending(stream: StreamName): boolean {
+    return this.joiner.isPending(stream);
   }
 
   finish(out: LogRecord[]): void {

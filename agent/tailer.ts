@@ -77,6 +77,12 @@ export interface TailerOptions {
   pollIntervalMs?: number;
   /** Also react to fs.watch events on the directory (true). */
   watch?: boolean;
+  /**
+   * A shared watch of the file's directory (discovery's): subscribes the listener (`lost`: the
+   * watch failed) and returns the unsubscribe function, or undefined when there is none — the
+   * tailer then watches the directory itself (with `watch`).
+   */
+  watchDir?: (dir: string, listener: (lost: boolean) => void) => (() => void) | undefined;
   /** Bytes read per read call (64 KiB). */
   chunkBytes?: number;
   /** Longest line delivered; longer lines are cut (256 KiB + 64 bytes of CRI prefix room). */
@@ -217,10 +223,12 @@ export class Tailer {
   /** The file finished last: its rotated name (if found) and mtime, to find rotations skipped since. */
   private lastFinished: { name: string | undefined; mtimeNs: bigint } | undefined;
   /** Identities of files this tailer read (recent ones), never re-read as skipped rotations. */
-  private readonly finishedIds = new Set<string>();
+  private finishedIds: Set<string> | undefined;
   /** Their head hashes: a compressed copy of a file read before has another inode but the same head. */
-  private readonly finishedHeads = new Set<string>();
+  private finishedHeads: Set<string> | undefined;
   private watcher: FSWatcher | undefined;
+  /** Unsubscribes from the shared directory watch (`watchDir`). */
+  private unwatch: (() => void) | undefined;
 
   constructor(options: TailerOptions) {
     this.options = options;
@@ -241,7 +249,15 @@ export class Tailer {
     await this.openInitial();
     this.timer = setInterval(() => this.poll0(), this.pollMs);
     this.timer.unref();
-    if (this.options.watch ?? true) {
+    this.unwatch = this.options.watchDir?.(dirname(this.path), (lost) => {
+      if (lost) {
+        this.unwatch = undefined;
+        return;
+      }
+      this.idlePolls = 0;
+      this.kick();
+    });
+    if (this.unwatch === undefined && (this.options.watch ?? true)) {
       try {
         this.watcher = watch(dirname(this.path), { persistent: false }, () => {
           this.idlePolls = 0;
@@ -327,6 +343,8 @@ export class Tailer {
     if (this.timer !== undefined) clearInterval(this.timer);
     this.watcher?.close();
     this.watcher = undefined;
+    this.unwatch?.();
+    this.unwatch = undefined;
     while (this.running !== undefined) await this.running.catch(() => undefined);
     for (const file of this.backlog.splice(0)) await file.release();
     await this.current?.release();
@@ -335,7 +353,7 @@ export class Tailer {
 
   /** The poll timer: a pass, unless the file has been idle and a watcher is there to wake it. */
   private poll0(): void {
-    if (this.watcher !== undefined && this.idlePolls > 0 && Date.now() < this.nextPollAt) return;
+    if ((this.watcher !== undefined || this.unwatch !== undefined) && this.idlePolls > 0 && Date.now() < this.nextPollAt) return;
     this.kick();
   }
 
@@ -556,7 +574,7 @@ export class Tailer {
       if (handle === undefined) continue;
       // Inodes are reused: a closed file read before is recognised by its identity with the head hash.
       const identity = await readIdentity(handle, this.headBytes);
-      if (this.finishedIds.has(identityKey(identity)) || identity.ino !== String(r.ino)) {
+      if (this.finishedIds?.has(identityKey(identity)) === true || identity.ino !== String(r.ino)) {
         await handle.close();
         continue;
       }
@@ -578,7 +596,7 @@ export class Tailer {
         const head = await gzipHead(c.path, this.headBytes);
         if (head === undefined) continue;
         const key = headKey(head);
-        if (this.finishedHeads.has(key) || open.some((f) => f.identity.headLength === head.headLength && f.identity.headSha1 === head.headSha1)) continue;
+        if (this.finishedHeads?.has(key) === true || open.some((f) => f.identity.headLength === head.headLength && f.identity.headSha1 === head.headSha1)) continue;
         const file = await this.adoptCompressed(c.path, 0);
         if (file === undefined) continue;
         this.backlog.push(file);
@@ -622,10 +640,13 @@ export class Tailer {
   }
 
   private remember(identity: FileIdentity): void {
-    this.finishedIds.add(identityKey(identity));
-    if (this.finishedIds.size > 64) this.finishedIds.delete(this.finishedIds.values().next().value!);
-    this.finishedHeads.add(headKey(identity));
-    if (this.finishedHeads.size > 64) this.finishedHeads.delete(this.finishedHeads.values().next().value!);
+    // Created on the first rotation: most of a thousand tailers never see one.
+    const ids = (this.finishedIds ??= new Set());
+    ids.add(identityKey(identity));
+    if (ids.size > 64) ids.delete(ids.values().next().value!);
+    const heads = (this.finishedHeads ??= new Set());
+    heads.add(headKey(identity));
+    if (heads.size > 64) heads.delete(heads.values().next().value!);
   }
 
   /** Reads until EOF. Returns false when paused or closed first. */

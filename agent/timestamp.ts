@@ -105,3 +105,56 @@ export function parseRfc3339Nano(text: string, start = 0, end = text.length): bi
   const local = baseNs + BigInt(nanos);
   return offsetSeconds === 0 ? local : local - BigInt(offsetSeconds) * NS_PER_SECOND;
 }
+
+/** Where `parseRfc3339ZBytes` puts its result: one object, reused, so the hot path allocates nothing. */
+export const parsedTime = { seconds: 0, nanos: 0 };
+
+function byteDigits2(bytes: Uint8Array, at: number): number {
+  const a = bytes[at]! - 48;
+  const b = bytes[at + 1]! - 48;
+  if (a < 0 || a > 9 || b < 0 || b > 9) return -1;
+  return a * 10 + b;
+}
+
+/**
+ * The form containerd and docker write, `YYYY-MM-DDTHH:MM:SS[.fffffffff]Z`, from the bytes
+ * `bytes[start, end)` into `parsedTime` (seconds since the epoch and 0 ≤ nanos < 10^9), without a
+ * string or a BigInt. Returns false for anything else — invalid times, and valid ones this does
+ * not take (offsets, lower-case `t`/`z`) — for which callers fall back to `parseRfc3339Nano`;
+ * what it accepts, it reads exactly as that does.
+ */
+export function parseRfc3339ZBytes(bytes: Uint8Array, start: number, end: number): boolean {
+  if (end - start < 20 || end > bytes.length) return false;
+  const y1 = byteDigits2(bytes, start);
+  const y2 = byteDigits2(bytes, start + 2);
+  if (y1 < 0 || y2 < 0) return false;
+  const year = y1 * 100 + y2;
+  if (bytes[start + 4] !== 45 /* - */ || bytes[start + 7] !== 45 || bytes[start + 10] !== 84 /* T */) return false;
+  if (bytes[start + 13] !== 58 /* : */ || bytes[start + 16] !== 58) return false;
+  const month = byteDigits2(bytes, start + 5);
+  const day = byteDigits2(bytes, start + 8);
+  const hour = byteDigits2(bytes, start + 11);
+  const minute = byteDigits2(bytes, start + 14);
+  const second = byteDigits2(bytes, start + 17);
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return false;
+  if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return false;
+  let at = start + PREFIX_LENGTH;
+  let nanos = 0;
+  if (bytes[at] === 46 /* . */) {
+    at++;
+    const fractionStart = at;
+    while (at < end) {
+      const d = bytes[at]! - 48;
+      if (d < 0 || d > 9) break;
+      nanos = nanos * 10 + d;
+      at++;
+    }
+    const count = at - fractionStart;
+    if (count === 0 || count > 9) return false;
+    nanos *= FRACTION_SCALE[count]!;
+  }
+  if (bytes[at] !== 90 /* Z */ || at + 1 !== end) return false;
+  parsedTime.seconds = daysFromCivil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second;
+  parsedTime.nanos = nanos;
+  return true;
+}

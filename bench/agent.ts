@@ -2,7 +2,7 @@
  * Agent throughput benchmark (issue 5): `skald agent` tailing CRI container logs, parsing,
  * batching and pushing to a real `skald server` process.
  *
- *   node dist/bench/agent.js [--lines 1500000] [--files 10,100,1000] [--cpu-prof] [--keep]
+ *   node dist/bench/agent.js [--lines 1500000] [--files 10,100,1000] [--cpu-prof] [--keep] [--plain-node]
  *     [--timeout 600]
  *
  * For each file count N:
@@ -23,6 +23,10 @@
  * all threads, from its spawn to the last acknowledgement, startup included): the throughput the
  * agent would have on one dedicated core. Agent and server share the machine's cores.
  *
+ * The agent runs with the environment variables the DaemonSet gives it (deploy/kubernetes/agent.yaml:
+ * NODE_OPTIONS, glibc malloc settings; those with a literal value), as in production;
+ * `--plain-node` leaves them out, for comparisons.
+ *
  * `AGENT_NODE_FLAGS="--flag …"` in the environment passes V8/Node flags to the agent process only
  * (e.g. heap sizes, `--heapsnapshot-signal=SIGUSR2`), for experiments.
  *
@@ -36,6 +40,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { parseAllDocuments } from 'yaml';
 import {
   exited, exitFailure, isRunning, logTail, machineBusySeconds, procCpuSeconds, procStatusKb, sampleRssKb, startServer, sumSamples, summarizeLog,
   terminateServer, UNTHROTTLED_LIMITS, writeServerConfig,
@@ -53,6 +58,7 @@ interface BenchOptions {
   files: number[];
   cpuProf: boolean;
   keep: boolean;
+  plainNode: boolean;
   timeoutSeconds: number;
 }
 
@@ -68,6 +74,7 @@ function parseOptions(): BenchOptions {
       files: { type: 'string', default: '10,100,1000' },
       'cpu-prof': { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
+      'plain-node': { type: 'boolean', default: false },
       timeout: { type: 'string', default: '600' },
     },
     strict: true,
@@ -82,6 +89,7 @@ function parseOptions(): BenchOptions {
     files: values.files.split(',').map((text) => positive('files', text.trim())),
     cpuProf: values['cpu-prof'],
     keep: values.keep,
+    plainNode: values['plain-node'],
     timeoutSeconds: positive('timeout', values.timeout),
   };
 }
@@ -225,12 +233,27 @@ interface AgentProcess {
   logFile: string;
 }
 
-async function startAgent(configFile: string, logFile: string, cpuProfDir: string | undefined, timeoutMs: number): Promise<AgentProcess> {
+const DAEMONSET = fileURLToPath(new URL('../../deploy/kubernetes/agent.yaml', import.meta.url));
+
+/** The environment variables with a literal value that the agent DaemonSet's container gets. */
+function daemonSetEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const doc of parseAllDocuments(readFileSync(DAEMONSET, 'utf8'))) {
+    const object = doc.toJS() as { kind?: string; spec?: { template?: { spec?: { containers?: Array<{ env?: Array<{ name: string; value?: unknown }> }> } } } } | null;
+    if (object?.kind !== 'DaemonSet') continue;
+    for (const container of object.spec?.template?.spec?.containers ?? []) {
+      for (const variable of container.env ?? []) if (typeof variable.value === 'string') env[variable.name] = variable.value;
+    }
+  }
+  return env;
+}
+
+async function startAgent(configFile: string, logFile: string, cpuProfDir: string | undefined, timeoutMs: number, extraEnv: Record<string, string>): Promise<AgentProcess> {
   const logFd = openSync(logFile, 'w');
   const nodeArgs = [...(process.env['AGENT_NODE_FLAGS'] ?? '').split(' ').filter(Boolean), ...(cpuProfDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', cpuProfDir])];
   const child = spawn(process.execPath, [...nodeArgs, SKALD, 'agent', '--config', configFile], {
     stdio: ['ignore', logFd, logFd],
-    env: { ...process.env, NODE_NAME: 'bench-node' },
+    env: { ...process.env, ...extraEnv, NODE_NAME: 'bench-node' },
   });
   closeSync(logFd);
   const deadline = Date.now() + timeoutMs;
@@ -288,6 +311,8 @@ interface CaseResult {
   agentLogProblems: string[];
   serverLog: ReturnType<typeof summarizeLog>;
   loadavgBefore: string;
+  /** Environment variables from the DaemonSet the agent ran with (empty with --plain-node). */
+  agentEnv: Record<string, string>;
   cpuProfile: string | undefined;
   failures: string[];
 }
@@ -338,7 +363,9 @@ async function measureCase(options: BenchOptions, files: number, runDir: string)
     mkdirSync(cpuProfDir, { recursive: true });
   }
   const started = performance.now();
-  const agent = await startAgent(agentConfig, join(runDir, 'agent.log'), cpuProfDir, 60_000);
+  const agentEnv = options.plainNode ? {} : daemonSetEnv();
+  log(`[${files} files] agent environment from the DaemonSet: ${Object.entries(agentEnv).map(([name, value]) => `${name}=${value}`).join(' ') || '(none, --plain-node)'}`);
+  const agent = await startAgent(agentConfig, join(runDir, 'agent.log'), cpuProfDir, 60_000, agentEnv);
   running.add(agent.child);
   const agentStartupCpuSeconds = procCpuSeconds(agent.pid);
   log(`[${files} files] agent pid ${agent.pid} started after ${((performance.now() - started) / 1000).toFixed(2)} s (${agentStartupCpuSeconds.toFixed(2)} CPU s), metrics ${agent.metricsUrl}`);
@@ -473,6 +500,7 @@ async function measureCase(options: BenchOptions, files: number, runDir: string)
     agentLogProblems: problems,
     serverLog,
     loadavgBefore,
+    agentEnv,
     cpuProfile,
     failures,
   };

@@ -9,6 +9,6 @@ export { PushRequestWriter } from './push-writer.js';
 export { PushDecodeError } from './errors.js';
 export { LabelStringError, formatLabelString, parseLabelString, quoteGoString } from './labels.js';
 export type { LabelPair } from './labels.js';
-export { DEFAULT_MAX_DECOMPRESSED_BYTES, snappyCompress, snappyUncompress } from './snappy.js';
+export { DEFAULT_MAX_DECOMPRESSED_BYTES, SnappyBlockWriter, snappyCompress, snappyMaxCompressedLength, snappyUncompress } from './snappy.js';
 export { encodeSnappyWriteRequest, encodeWriteRequest } from './remote-write.js';
 export type { RemoteWriteSample, RemoteWriteSeries } from './remote-write.js';

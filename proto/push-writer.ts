@@ -10,7 +10,17 @@
  * seconds = 1; int32 nanos = 2 }, LabelPairAdapter { string name = 1; string value = 2 }.
  */
 import type { MetadataPairs } from './batch.js';
-import { fieldSize, int64Size, writeInt64, writeVarint } from './wire-write.js';
+import { SnappyBlockWriter } from './snappy.js';
+import { fieldSize, int64Size, varintSize, writeInt64, writeVarint } from './wire-write.js';
+
+interface RequestLayout {
+  /** Per stream: its labels (as sent), their UTF-8 length, and the StreamAdapter's size. */
+  labels: string[];
+  labelBytes: Uint32Array;
+  streamSize: Uint32Array;
+  /** Bytes of the whole request. */
+  total: number;
+}
 
 export class PushRequestWriter {
   private data: Buffer;
@@ -25,6 +35,8 @@ export class PushRequestWriter {
   private readonly streamBytes: number[] = [];
   private readonly streamFirst: number[] = [];
   private readonly streamLast: number[] = [];
+  /** A stream's header (field tags, sizes, labels), written before it is handed on. */
+  private header = Buffer.allocUnsafe(256);
 
   constructor(initialBytes = 64 * 1024) {
     this.data = Buffer.allocUnsafe(initialBytes);
@@ -45,6 +57,71 @@ export class PushRequestWriter {
    * measure it anyway for batch sizes).
    */
   add(labels: string, seconds: number, nanos: number, line: string, lineBytes: number, metadata?: MetadataPairs): void {
+    let metadataBytes = 0;
+    if (metadata !== undefined) {
+      for (const [name, value] of metadata) metadataBytes += fieldSize(fieldSize(Buffer.byteLength(name, 'utf8')) + fieldSize(Buffer.byteLength(value, 'utf8')));
+    }
+    let pos = this.beginEntry(labels, seconds, nanos, lineBytes, metadataBytes);
+    const buf = this.data;
+    if (lineBytes > 0) {
+      buf[pos++] = (2 << 3) | 2;
+      pos = writeVarint(buf, pos, lineBytes);
+      pos += buf.write(line, pos, lineBytes, 'utf8');
+    }
+    if (metadata !== undefined) {
+      for (const [name, value] of metadata) {
+        const nameBytes = Buffer.byteLength(name, 'utf8');
+        const valueBytes = Buffer.byteLength(value, 'utf8');
+        buf[pos++] = (3 << 3) | 2;
+        pos = writeVarint(buf, pos, fieldSize(nameBytes) + fieldSize(valueBytes));
+        buf[pos++] = (1 << 3) | 2;
+        pos = writeVarint(buf, pos, nameBytes);
+        pos += buf.write(name, pos, nameBytes, 'utf8');
+        buf[pos++] = (2 << 3) | 2;
+        pos = writeVarint(buf, pos, valueBytes);
+        pos += buf.write(value, pos, valueBytes, 'utf8');
+      }
+    }
+    this.used = pos;
+  }
+
+  /**
+   * As `add` without metadata, for a line that is UTF-8 bytes already: `source[start, end)` is
+   * copied as it is, sparing the caller a string it would only encode back (the agent's hot path).
+   */
+  addBytes(labels: string, seconds: number, nanos: number, source: Buffer, start: number, end: number): void {
+    const lineBytes = end - start;
+    let pos = this.beginEntry(labels, seconds, nanos, lineBytes, 0);
+    if (lineBytes > 0) {
+      const buf = this.data;
+      buf[pos++] = (2 << 3) | 2;
+      pos = writeVarint(buf, pos, lineBytes);
+      pos += source.copy(buf, pos, start, end);
+    }
+    this.used = pos;
+  }
+
+  /**
+   * Forgets every entry and stream but keeps the buffers, so a writer can serve batch after
+   * batch without allocating (a batch's megabyte, allocated anew each time, lived until the next
+   * full collection and inflated the RSS).
+   */
+  reset(): void {
+    this.used = 0;
+    this.count = 0;
+    this.streamIndex.clear();
+    this.streamLabels.length = 0;
+    this.streamBytes.length = 0;
+    this.streamFirst.length = 0;
+    this.streamLast.length = 0;
+  }
+
+  /**
+   * Registers an entry of `lineBytes` and `metadataBytes` (its encoded metadata fields) in its
+   * stream, reserves room and writes its EntryAdapter header and timestamp; returns where the
+   * line field goes.
+   */
+  private beginEntry(labels: string, seconds: number, nanos: number, lineBytes: number, metadataBytes: number): number {
     let stream = this.streamIndex.get(labels);
     if (stream === undefined) {
       stream = this.streamLabels.length;
@@ -55,10 +132,7 @@ export class PushRequestWriter {
       this.streamLast.push(-1);
     }
     const timestampSize = (seconds !== 0 ? 1 + int64Size(seconds) : 0) + (nanos !== 0 ? 1 + int64Size(nanos) : 0);
-    let entrySize = fieldSize(timestampSize) + (lineBytes > 0 ? fieldSize(lineBytes) : 0);
-    if (metadata !== undefined) {
-      for (const [name, value] of metadata) entrySize += fieldSize(fieldSize(Buffer.byteLength(name, 'utf8')) + fieldSize(Buffer.byteLength(value, 'utf8')));
-    }
+    const entrySize = fieldSize(timestampSize) + (lineBytes > 0 ? fieldSize(lineBytes) : 0) + metadataBytes;
     const fieldBytes = fieldSize(entrySize);
     this.reserve(fieldBytes);
     const index = this.count++;
@@ -83,30 +157,38 @@ export class PushRequestWriter {
       buf[pos++] = (2 << 3) | 0;
       pos = writeInt64(buf, pos, nanos);
     }
-    if (lineBytes > 0) {
-      buf[pos++] = (2 << 3) | 2;
-      pos = writeVarint(buf, pos, lineBytes);
-      pos += buf.write(line, pos, lineBytes, 'utf8');
-    }
-    if (metadata !== undefined) {
-      for (const [name, value] of metadata) {
-        const nameBytes = Buffer.byteLength(name, 'utf8');
-        const valueBytes = Buffer.byteLength(value, 'utf8');
-        buf[pos++] = (3 << 3) | 2;
-        pos = writeVarint(buf, pos, fieldSize(nameBytes) + fieldSize(valueBytes));
-        buf[pos++] = (1 << 3) | 2;
-        pos = writeVarint(buf, pos, nameBytes);
-        pos += buf.write(name, pos, nameBytes, 'utf8');
-        buf[pos++] = (2 << 3) | 2;
-        pos = writeVarint(buf, pos, valueBytes);
-        pos += buf.write(value, pos, valueBytes, 'utf8');
-      }
-    }
-    this.used = pos;
+    return pos;
   }
 
   /** The PushRequest bytes, streams in order of first appearance; `mapLabels` rewrites label strings. */
   finish(mapLabels: (labels: string) => string = (labels) => labels): Buffer {
+    const layout = this.layout(mapLabels);
+    const out = Buffer.allocUnsafe(layout.total);
+    let pos = 0;
+    this.forEachPiece(layout, (source, start, end) => {
+      pos += source.copy(out, pos, start, end);
+    });
+    return out;
+  }
+
+  /** Bytes of the PushRequest `finish` would return. */
+  requestLength(mapLabels: (labels: string) => string = (labels) => labels): number {
+    return this.layout(mapLabels).total;
+  }
+
+  /**
+   * The PushRequest compressed into a snappy block, the bytes `snappyCompress(finish(mapLabels))`
+   * returns, without assembling the request first; into `into` when it has room for
+   * `snappyMaxCompressedLength(requestLength(mapLabels))` bytes.
+   */
+  finishSnappy(mapLabels: (labels: string) => string = (labels) => labels, into?: Buffer): Buffer {
+    const layout = this.layout(mapLabels);
+    const block = new SnappyBlockWriter(layout.total, into);
+    this.forEachPiece(layout, (source, start, end) => block.write(source, start, end));
+    return block.finish();
+  }
+
+  private layout(mapLabels: (labels: string) => string): RequestLayout {
     const streams = this.streamLabels.length;
     const labels: string[] = new Array<string>(streams);
     const labelBytes = new Uint32Array(streams);
@@ -118,23 +200,39 @@ export class PushRequestWriter {
       streamSize[s] = fieldSize(labelBytes[s]!) + this.streamBytes[s]!;
       total += fieldSize(streamSize[s]!);
     }
-    const out = Buffer.allocUnsafe(total);
-    let pos = 0;
-    for (let s = 0; s < streams; s++) {
-      out[pos++] = (1 << 3) | 2;
-      pos = writeVarint(out, pos, streamSize[s]!);
-      out[pos++] = (1 << 3) | 2;
-      pos = writeVarint(out, pos, labelBytes[s]!);
-      pos += out.write(labels[s]!, pos, labelBytes[s]!, 'utf8');
+    return { labels, labelBytes, streamSize, total };
+  }
+
+  /** Hands over the request's bytes in order: each stream's header, then its entries (adjacent ones as one piece). */
+  private forEachPiece(layout: RequestLayout, piece: (source: Buffer, start: number, end: number) => void): void {
+    for (let s = 0; s < layout.labels.length; s++) {
+      const headerBytes = 2 + varintSize(layout.streamSize[s]!) + varintSize(layout.labelBytes[s]!) + layout.labelBytes[s]!;
+      if (this.header.length < headerBytes) this.header = Buffer.allocUnsafe(Math.max(headerBytes, 2 * this.header.length));
+      const header = this.header;
+      let pos = 0;
+      header[pos++] = (1 << 3) | 2;
+      pos = writeVarint(header, pos, layout.streamSize[s]!);
+      header[pos++] = (1 << 3) | 2;
+      pos = writeVarint(header, pos, layout.labelBytes[s]!);
+      pos += header.write(layout.labels[s]!, pos, layout.labelBytes[s]!, 'utf8');
+      piece(header, 0, pos);
       const last = this.streamLast[s]!;
+      let runStart = -1;
+      let runEnd = -1;
       for (let e = this.streamFirst[s]!; ; e = this.nextInStream[e]!) {
         const start = this.entryStart[e]!;
         const end = e + 1 < this.count ? this.entryStart[e + 1]! : this.used;
-        pos += this.data.copy(out, pos, start, end);
+        if (start === runEnd) {
+          runEnd = end;
+        } else {
+          if (runStart >= 0) piece(this.data, runStart, runEnd);
+          runStart = start;
+          runEnd = end;
+        }
         if (e === last) break;
       }
+      piece(this.data, runStart, runEnd);
     }
-    return out;
   }
 
   private reserve(bytes: number): void {

@@ -235,9 +235,14 @@ function compressFragment(src: Uint8Array, view: DataView, start: number, end: n
   return nextEmit < end ? emitLiteral(src, nextEmit, end - nextEmit, out, op) : op;
 }
 
+/** The most bytes `snappyCompress` can produce for `inputLength` bytes (snappy's bound). */
+export function snappyMaxCompressedLength(inputLength: number): number {
+  return 32 + inputLength + Math.floor(inputLength / 6);
+}
+
 /** Compresses `input` into one snappy block: the length preamble, then 64 KiB fragments. */
 export function snappyCompress(input: Uint8Array): Buffer {
-  const out = Buffer.allocUnsafe(32 + input.length + Math.floor(input.length / 6));
+  const out = Buffer.allocUnsafe(snappyMaxCompressedLength(input.length));
   const view = new DataView(input.buffer, input.byteOffset, input.byteLength);
   let op = 0;
   let length = input.length;
@@ -250,4 +255,64 @@ export function snappyCompress(input: Uint8Array): Buffer {
     op = compressFragment(input, view, start, Math.min(input.length, start + FRAGMENT_SIZE), out, op);
   }
   return out.subarray(0, op);
+}
+
+/** Input of `SnappyBlockWriter`'s fragment being gathered; one for all, as blocks are written one at a time. */
+let stagingFragment: Buffer | undefined;
+
+/**
+ * Compresses an input that exists only in pieces into one snappy block: the bytes
+ * `snappyCompress` makes of the pieces put together (the same 64 KiB fragments), without
+ * assembling the input — only one fragment is gathered at a time. For the agent's push requests,
+ * whose assembled copy was a megabyte of memory per client.
+ */
+export class SnappyBlockWriter {
+  private readonly out: Buffer;
+  private op = 0;
+  private readonly staging: Buffer;
+  private readonly view: DataView;
+  private filled = 0;
+  private written = 0;
+
+  /** `length`: the input's total bytes; the block goes into `into` when it has room (`snappyMaxCompressedLength`). */
+  constructor(
+    private readonly length: number,
+    into?: Buffer,
+  ) {
+    const bound = snappyMaxCompressedLength(length);
+    this.out = into !== undefined && into.length >= bound ? into : Buffer.allocUnsafe(bound);
+    let rest = length;
+    while (rest >= 0x80) {
+      this.out[this.op++] = (rest & 0x7f) | 0x80;
+      rest >>>= 7;
+    }
+    this.out[this.op++] = rest;
+    this.staging = stagingFragment ??= Buffer.allocUnsafeSlow(FRAGMENT_SIZE);
+    this.view = new DataView(this.staging.buffer, this.staging.byteOffset, FRAGMENT_SIZE);
+  }
+
+  /** Appends `source[start, end)` to the input. */
+  write(source: Buffer, start: number, end: number): void {
+    this.written += end - start;
+    if (this.written > this.length) throw new RangeError(`snappy block input longer than the declared ${this.length} bytes`);
+    while (start < end) {
+      const n = Math.min(end - start, FRAGMENT_SIZE - this.filled);
+      source.copy(this.staging, this.filled, start, start + n);
+      this.filled += n;
+      start += n;
+      if (this.filled === FRAGMENT_SIZE) this.flush();
+    }
+  }
+
+  /** The block (a view of `into` when it was used). */
+  finish(): Buffer {
+    if (this.written !== this.length) throw new RangeError(`snappy block input of ${this.written} bytes, declared ${this.length}`);
+    if (this.filled > 0) this.flush();
+    return this.out.subarray(0, this.op);
+  }
+
+  private flush(): void {
+    this.op = compressFragment(this.staging, this.view, 0, this.filled, this.out, this.op);
+    this.filled = 0;
+  }
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { CriJoiner, parseCriLine, type FormatError } from '../../agent/cri.js';
+import { CriJoiner, criFullLine, parseCriFullLine, parseCriLine, type FormatError } from '../../agent/cri.js';
 import type { LogRecord } from '../../agent/partial.js';
-import { parseRfc3339Nano } from '../../agent/timestamp.js';
+import { parseRfc3339Nano, parsedTime } from '../../agent/timestamp.js';
 
 function ts(text: string): bigint {
   const value = parseRfc3339Nano(text);
@@ -235,5 +235,51 @@ describe('CriJoiner', () => {
     expect(errors.map((e) => e.line)).toEqual(['this is not CRI']);
     expect(errors[0]!.error).toMatch(/cri/);
     expect(out.map((r) => r.line)).toEqual(['ab']);
+  });
+});
+
+describe('parseCriFullLine (the bytes fast path)', () => {
+  /** What the fast path reads, as parseCriLine's shape; undefined when it declines. */
+  function fast(line: string): { timestamp: bigint; stream: string; partial: false; content: string } | undefined {
+    const bytes = Buffer.from(`xx${line}yy`); // an offset slice of a larger buffer
+    if (!parseCriFullLine(bytes, 2, bytes.length - 2)) return undefined;
+    return {
+      timestamp: BigInt(parsedTime.seconds) * 1_000_000_000n + BigInt(parsedTime.nanos),
+      stream: criFullLine.stream,
+      partial: false,
+      content: bytes.toString('utf8', criFullLine.contentStart, bytes.length - 2),
+    };
+  }
+
+  it('reads whole lines exactly as parseCriLine does', () => {
+    for (const line of [
+      '2024-05-06T07:08:09.123456789Z stdout F hello world',
+      '2024-05-06T07:08:09Z stderr F  two  spaces ',
+      '2024-05-06T07:08:09.5Z stdout F',
+      '2024-05-06T07:08:09.5Z stdout F ',
+      '1969-12-31T23:59:59.999999999Z stdout F before the epoch',
+      '2024-02-29T23:59:59.000000001Z stdout F leap day é ✓',
+    ]) {
+      expect(fast(line), line).toEqual(parseCriLine(line));
+    }
+  });
+
+  it('declines everything else, leaving it to parseCriLine', () => {
+    for (const line of [
+      '2024-05-06T07:08:09.123Z stdout P partial',
+      '2024-05-06T07:08:09.123Z stdout F:x tagged',
+      '2024-05-06T07:08:09.123Z stdout FX bad tag',
+      '2024-05-06T07:08:09.123+01:00 stdout F offset',
+      '2024-05-06t07:08:09.123z stdout F lower case',
+      '2024-02-30T07:08:09Z stdout F no such day',
+      '2024-05-06T07:08:09.1234567891Z stdout F ten digits',
+      '2024-05-06T07:08:09.Z stdout F no digits',
+      '2024-05-06T07:08:09Z stdin F other stream',
+      '2024-05-06T07:08:09Z stdout',
+      'hello world',
+      '',
+    ]) {
+      expect(fast(line), line).toBeUndefined();
+    }
   });
 });

@@ -27,6 +27,10 @@ class GatedSink implements TargetSink {
     this.shipped.push({ labels, entry });
   }
 
+  shipBytes(_target: TargetReader, labels: string, seconds: number, nanos: number, source: Buffer, start: number, end: number): void {
+    this.shipped.push({ labels, entry: { ts: BigInt(seconds) * 1_000_000_000n + BigInt(nanos), line: source.toString('utf8', start, end) } });
+  }
+
   advance(): void {}
 
   room(): Promise<void> | undefined {

@@ -204,6 +204,14 @@ describe('agent DaemonSet', () => {
     expect(nodeName?.value).toBeUndefined();
   });
 
+  it('runs the agent with the memory settings its RSS target was measured with (bench/agent.ts reads them from here)', () => {
+    const env = new Map(((container.env ?? []) as K8sObject[]).map((e) => [e.name as string, e.value as string | undefined]));
+    expect(env.get('NODE_OPTIONS')).toMatch(/(^| )--max-semi-space-size=1( |$)/);
+    expect(env.get('MALLOC_ARENA_MAX')).toBe('1');
+    expect(env.get('MALLOC_MMAP_THRESHOLD_')).toMatch(/^\d+$/);
+    expect(env.get('MALLOC_TRIM_THRESHOLD_')).toMatch(/^\d+$/);
+  });
+
   it('tolerates every taint, so every node runs an agent', () => {
     const tolerations = (podSpec.tolerations ?? []) as K8sObject[];
     expect(tolerations.some((t) => t.operator === 'Exists' && t.key === undefined && t.effect === undefined)).toBe(true);
