@@ -293,12 +293,15 @@ describe('agent', () => {
 
   it('with two clients, commits a position only once both acknowledged it', async () => {
     const s = await server();
-    let failures = 6;
+    // Refuses until the test has checked the positions file, however slow the machine.
+    let refusing = true;
+    let refused = 0;
     let received = 0;
     const flaky: Server = createServer((req, res) => {
       req.resume();
       req.on('end', () => {
-        if (failures-- > 0) {
+        if (refusing) {
+          refused++;
           res.writeHead(503).end('not yet');
           return;
         }
@@ -323,10 +326,12 @@ describe('agent', () => {
     await a.start();
     cleanups.push(() => a.stop(500));
     await until(() => entries(s).length === 1, 'the first client');
-    await sleep(250); // the second client is still being refused; several syncs pass
+    await until(() => refused >= 3, 'the second client being refused a few times');
+    await sleep(250); // several position syncs pass
     const early = parsePositions(readFileSync(positionsFile, 'utf8')).get(path);
     expect(received).toBe(0);
     expect(early?.acked ?? 0).toBe(0);
+    refusing = false;
     await until(() => received === 1, 'the second client', 5000);
     await until(() => parsePositions(readFileSync(positionsFile, 'utf8')).get(path)?.acked === readFileSync(path).length, 'the commit');
   });
