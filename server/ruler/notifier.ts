@@ -6,6 +6,7 @@
  */
 import type { FastifyBaseLogger } from 'fastify';
 import type { AlertNotification } from './alerting-rule.js';
+import { basicAuthorization, splitUrlCredentials } from './url-credentials.js';
 
 /** Prometheus's DefaultMaxBatchSize. */
 const MAX_BATCH = 256;
@@ -42,13 +43,8 @@ class AlertmanagerTarget {
   private sending: Promise<void> | undefined;
 
   constructor(url: string, private readonly timeoutMs: number, private readonly observer: NotifierObserver, private readonly log: FastifyBaseLogger) {
-    const parsed = new URL(url);
-    this.authorization =
-      parsed.username !== '' || parsed.password !== ''
-        ? 'Basic ' + Buffer.from(`${decodeURIComponent(parsed.username)}:${decodeURIComponent(parsed.password)}`).toString('base64')
-        : undefined;
-    parsed.username = '';
-    parsed.password = '';
+    const { url: parsed, credentials } = splitUrlCredentials(url);
+    this.authorization = credentials === undefined ? undefined : basicAuthorization(credentials);
     // The URL's path is Alertmanager's path prefix (Loki's alertmanager_url).
     const prefix = parsed.pathname.replace(/\/+$/, '');
     this.name = `${parsed.origin}${prefix}`;

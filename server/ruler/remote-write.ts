@@ -13,6 +13,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { encodeSnappyWriteRequest, type RemoteWriteSeries } from '../../proto/index.js';
 import type { RemoteWriteClientConfig, RulerConfig } from '../config.js';
+import { basicAuthorization, splitUrlCredentials } from './url-credentials.js';
 
 /**
  * Why samples were not delivered, after the last attempt: 'rejected' = a non-retryable status
@@ -49,20 +50,13 @@ interface Client {
 
 type AttemptResult = { ok: true } | { ok: false; reason: RemoteWriteFailureReason; retryable: boolean; status?: number; detail: string };
 
-function basicAuthorization(username: string, password: string): string {
-  return `Basic ${Buffer.from(`${username}:${password}`, 'utf8').toString('base64')}`;
-}
-
 function prepareClient(id: string, config: RemoteWriteClientConfig): Client {
-  const url = new URL(config.url);
+  const { url, credentials } = splitUrlCredentials(config.url);
   const headers = new Headers(config.headers);
   // Credentials in the URL are Prometheus-style shorthand for basic auth; the explicit
   // basic_auth block wins when both are given.
-  const fromUrl = url.username !== '' || url.password !== '' ? { username: decodeURIComponent(url.username), password: decodeURIComponent(url.password) } : undefined;
-  url.username = '';
-  url.password = '';
-  const auth = config.basic_auth ?? fromUrl;
-  if (auth !== undefined) headers.set('Authorization', basicAuthorization(auth.username, auth.password));
+  const auth = config.basic_auth ?? credentials;
+  if (auth !== undefined) headers.set('Authorization', basicAuthorization(auth));
   headers.set('Content-Encoding', 'snappy');
   headers.set('Content-Type', 'application/x-protobuf');
   headers.set('X-Prometheus-Remote-Write-Version', '0.1.0');
