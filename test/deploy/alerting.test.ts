@@ -4,13 +4,14 @@
  * Slack grouped by namespace, with a repeat interval and resolved notices.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { parseRuleFile } from '../../server/ruler/rule-file.js';
 import { getJson } from '../helpers/push.js';
-import { REPO, removeDir, startServer, tempDir } from '../helpers/server.js';
+import { rulesDirWith } from '../helpers/rules.js';
+import { REPO, removeDir, startServer } from '../helpers/server.js';
 
 const RULES = join(REPO, 'deploy/alerting/rules.yaml');
 const ALERTMANAGER = join(REPO, 'deploy/alerting/alertmanager.yaml');
@@ -27,10 +28,8 @@ describe('deploy/alerting rules', () => {
   });
 
   it('evaluate on a real server with health ok', async () => {
-    const rulesDir = tempDir('skald-rules-');
-    mkdirSync(join(rulesDir, 'fake'));
     // Every group each second, so the test need not wait a minute.
-    writeFileSync(join(rulesDir, 'fake', 'kubernetes.yaml'), readFileSync(RULES, 'utf8').replaceAll('interval: 1m', 'interval: 1s'));
+    const rulesDir = rulesDirWith({ 'kubernetes.yaml': readFileSync(RULES, 'utf8').replaceAll('interval: 1m', 'interval: 1s') });
     const server = await startServer({ ruler: { storage: { type: 'local', local: { directory: rulesDir } } } });
     try {
       let rules: Array<{ name: string; health: string; lastError: string }> = [];

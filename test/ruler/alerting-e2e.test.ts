@@ -4,12 +4,11 @@
  * webhook with the templated text; when the errors stop the resolved notice follows; a silence
  * created through Alertmanager's API suppresses the next firing.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAlertmanager, startWebhookReceiver, type AlertmanagerProcess, type WebhookReceiver } from '../helpers/alertmanager.js';
 import { getJson, push } from '../helpers/push.js';
-import { removeDir, startServer, tempDir, type InProcessServer } from '../helpers/server.js';
+import { rulesDirWith } from '../helpers/rules.js';
+import { removeDir, startServer, type InProcessServer } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
 
 const RULES = `groups:
@@ -65,9 +64,7 @@ receivers:
         title: '[{{ .Status | toUpper }}] {{ .CommonLabels.alertname }}'
         text: '{{ range .Alerts }}{{ .Annotations.summary }}{{ end }}'
 `);
-    rulesDir = tempDir('skald-rules-');
-    mkdirSync(join(rulesDir, 'fake'));
-    writeFileSync(join(rulesDir, 'fake', 'shop.yaml'), RULES);
+    rulesDir = rulesDirWith({ 'shop.yaml': RULES });
     server = await startServer({
       ruler: {
         storage: { type: 'local', local: { directory: rulesDir } },

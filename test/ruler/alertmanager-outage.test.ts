@@ -2,18 +2,25 @@
  * Alertmanager away: a firing alert's notifications fail, are counted, and never stop the ruler;
  * once something answers on the Alertmanager's address, the next resend delivers the alert.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startWebhookReceiver, type WebhookReceiver } from '../helpers/alertmanager.js';
 import { freePort } from '../helpers/port.js';
 import { push } from '../helpers/push.js';
-import { removeDir, startServer, tempDir, type InProcessServer } from '../helpers/server.js';
+import { rulesDirWith } from '../helpers/rules.js';
+import { removeDir, startServer, type InProcessServer } from '../helpers/server.js';
 
 describe('ruler with its Alertmanager down', () => {
   let server: InProcessServer | undefined;
   let standIn: WebhookReceiver | undefined;
-  const rulesDir = tempDir('skald-rules-');
+  const rulesDir = rulesDirWith({
+    'always.yaml': `groups:
+  - name: always
+    interval: 1s
+    rules:
+      - alert: ShopLogs
+        expr: sum by (namespace) (count_over_time({namespace="shop"}[1m])) > 0
+`,
+  });
 
   afterAll(async () => {
     await server?.close();
@@ -22,17 +29,6 @@ describe('ruler with its Alertmanager down', () => {
   });
 
   it('counts failed notifications, keeps evaluating, and delivers at the next resend', async () => {
-    mkdirSync(join(rulesDir, 'fake'));
-    writeFileSync(
-      join(rulesDir, 'fake', 'always.yaml'),
-      `groups:
-  - name: always
-    interval: 1s
-    rules:
-      - alert: ShopLogs
-        expr: sum by (namespace) (count_over_time({namespace="shop"}[1m])) > 0
-`,
-    );
     const port = await freePort();
     server = await startServer({
       ruler: {

@@ -2,12 +2,11 @@
  * Recording rules end to end: the server evaluates a LogQL recording rule and remote-writes the
  * samples, with the `ALERTS` series of an alerting rule, to a real Prometheus, where PromQL reads them.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPrometheus, type PrometheusProcess } from '../helpers/prometheus.js';
 import { push } from '../helpers/push.js';
-import { removeDir, startServer, tempDir, type InProcessServer } from '../helpers/server.js';
+import { rulesDirWith } from '../helpers/rules.js';
+import { removeDir, startServer, type InProcessServer } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
 
 const RULES = `groups:
@@ -29,9 +28,7 @@ describe('recording rules with a real Prometheus', () => {
 
   beforeAll(async () => {
     prometheus = await startPrometheus();
-    rulesDir = tempDir('skald-rules-');
-    mkdirSync(join(rulesDir, 'team-a'));
-    writeFileSync(join(rulesDir, 'team-a', 'recording.yaml'), RULES);
+    rulesDir = rulesDirWith({ 'recording.yaml': RULES }, 'team-a');
     server = await startServer({
       auth_enabled: true,
       ruler: {

@@ -3,10 +3,10 @@
  * `loki_ruler_config_last_reload_successful`), groups posted through the rules API run at once
  * without waiting for the next poll, deleted groups stop, and tenants stay apart.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getJson, push } from '../helpers/push.js';
+import { rulesDirWith } from '../helpers/rules.js';
 import { removeDir, spawnServer, startServer, tempDir, type InProcessServer } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -33,10 +33,7 @@ describe('ruler loading', () => {
   let rulesDir: string;
 
   beforeAll(async () => {
-    rulesDir = tempDir('skald-rules-');
-    mkdirSync(join(rulesDir, 'team-a'));
-    writeFileSync(join(rulesDir, 'team-a', 'mixed.yaml'), GOOD_AND_BAD);
-    writeFileSync(join(rulesDir, 'team-a', 'broken.yaml'), 'groups: [unclosed\n');
+    rulesDir = rulesDirWith({ 'mixed.yaml': GOOD_AND_BAD, 'broken.yaml': 'groups: [unclosed\n' }, 'team-a');
     // Poll rarely: anything the test sees within seconds came from the API's immediate reload.
     server = await startServer({ auth_enabled: true, ruler: { storage: { type: 'local', local: { directory: rulesDir } }, poll_interval: '10m' } });
   });
@@ -85,11 +82,8 @@ describe('ruler loading', () => {
 describe('ruler after a restart', () => {
   it("rebuilds `for` from the stored logs, so an alert active for longer than `for` fires at the first evaluation", async () => {
     const dataDir = tempDir();
-    const rulesDir = tempDir('skald-rules-');
-    mkdirSync(join(rulesDir, 'fake'));
-    writeFileSync(
-      join(rulesDir, 'fake', 'restore.yaml'),
-      `groups:
+    const rulesDir = rulesDirWith({
+      'restore.yaml': `groups:
   - name: restore
     interval: 1s
     rules:
@@ -97,7 +91,7 @@ describe('ruler after a restart', () => {
         expr: sum by (app) (count_over_time({app="busy"}[5s])) > 0
         for: 1m
 `,
-    );
+    });
     const ruler = { storage: { type: 'local', local: { directory: rulesDir } } };
     // Before the restart: 90 s of lines, one every 2 s, ending now.
     const before = await startServer({ ruler }, dataDir);
@@ -128,9 +122,7 @@ describe('ruler after a restart', () => {
 describe('ruler load errors in the server log', () => {
   it('names the file, the group and the reason of each refused group', async () => {
     const dataDir = tempDir();
-    const rulesDir = tempDir('skald-rules-');
-    mkdirSync(join(rulesDir, 'fake'));
-    writeFileSync(join(rulesDir, 'fake', 'mixed.yaml'), GOOD_AND_BAD);
+    const rulesDir = rulesDirWith({ 'mixed.yaml': GOOD_AND_BAD });
     const child = await spawnServer(dataDir, `ruler:\n  storage:\n    type: local\n    local:\n      directory: ${rulesDir}\n`);
     try {
       const logged = await waitFor('the load error in the log', () =>
