@@ -6,7 +6,7 @@
  */
 import { expandAlertTemplate, type AlertTemplateData } from './template.js';
 import type { RuleDesc } from './types.js';
-import { RuleEvaluationError, type RuleHealth, type RuleSample, type RuleSeries, type RuleStatus } from './rule.js';
+import { RuleEvaluationError, type RuleSample, type RuleSeries, type RuleStatus } from './rule.js';
 
 export type AlertState = 'pending' | 'firing' | 'inactive';
 
@@ -50,10 +50,6 @@ export class AlertingRule {
 
   constructor(readonly desc: RuleDesc) {
     this.name = desc.alert ?? '';
-  }
-
-  get health(): RuleHealth {
-    return this.status.health;
   }
 
   /** Unresolved alerts (pending and firing), sorted by labels for stable output. */

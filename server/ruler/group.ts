@@ -11,7 +11,7 @@ import { parse } from '../../logql/index.js';
 import type { RemoteWriteSeries } from '../../proto/remote-write.js';
 import { AlertingRule, type TemplateContext } from './alerting-rule.js';
 import { RecordingRule } from './recording-rule.js';
-import type { RuleSample, RuleSeries } from './rule.js';
+import { sortedLabelPairs, type RuleSample, type RuleSeries } from './rule.js';
 import type { RuleGroupDesc } from './types.js';
 
 export type Rule = AlertingRule | RecordingRule;
@@ -193,15 +193,9 @@ function alertSeries(rules: readonly Rule[], ts: number): RemoteWriteSeries[] {
     if (!(rule instanceof AlertingRule)) continue;
     for (const alert of rule.activeAlerts()) {
       const withState = { ...alert.labels, alertstate: alert.state };
-      series.push({ labels: sortedPairs({ ...withState, __name__: 'ALERTS' }), samples: [{ t: ts, v: 1 }] });
-      series.push({ labels: sortedPairs({ ...alert.labels, __name__: 'ALERTS_FOR_STATE' }), samples: [{ t: ts, v: alert.activeAt / 1000 }] });
+      series.push({ labels: sortedLabelPairs({ ...withState, __name__: 'ALERTS' }), samples: [{ t: ts, v: 1 }] });
+      series.push({ labels: sortedLabelPairs({ ...alert.labels, __name__: 'ALERTS_FOR_STATE' }), samples: [{ t: ts, v: alert.activeAt / 1000 }] });
     }
   }
   return series;
-}
-
-function sortedPairs(labels: Record<string, string>): [string, string][] {
-  return Object.keys(labels)
-    .sort()
-    .map((name) => [name, labels[name]!]);
 }

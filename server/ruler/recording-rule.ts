@@ -3,7 +3,7 @@
  * rule's `record` name and given its labels, become series for remote write.
  */
 import type { RemoteWriteSeries } from '../../proto/remote-write.js';
-import { RuleEvaluationError, type RuleSample, type RuleStatus } from './rule.js';
+import { RuleEvaluationError, sortedLabelPairs, type RuleSample, type RuleStatus } from './rule.js';
 import type { RuleDesc } from './types.js';
 
 export class RecordingRule {
@@ -21,10 +21,7 @@ export class RecordingRule {
     const seen = new Set<string>();
     for (const sample of samples) {
       const labels: Record<string, string> = { ...sample.labels, ...this.desc.labels, __name__: this.name };
-      const pairs = Object.keys(labels)
-        .sort()
-        .filter((name) => labels[name] !== '')
-        .map((name) => [name, labels[name]!] as const);
+      const pairs = sortedLabelPairs(labels);
       const key = JSON.stringify(pairs);
       if (seen.has(key)) throw new RuleEvaluationError('vector contains metrics with the same labelset after applying rule labels');
       seen.add(key);

@@ -28,3 +28,11 @@ export interface RuleStatus {
 export class RuleEvaluationError extends Error {
   override readonly name = 'RuleEvaluationError';
 }
+
+/** A label set as remote write takes it: sorted by name, without empty values (Prometheus's "no such label"). */
+export function sortedLabelPairs(labels: Record<string, string>): [string, string][] {
+  return Object.keys(labels)
+    .sort()
+    .filter((name) => labels[name] !== '')
+    .map((name) => [name, labels[name]!]);
+}
